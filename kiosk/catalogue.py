@@ -1,0 +1,297 @@
+"""The language catalogue: every sentence the kiosk says and every phrase it listens for.
+
+It is loaded once from ``prompts/<language>/*.toml``. The dialog, the understanding and
+(later) the recognizers' per-question grammars all read this one object, so a phrase is
+added in one place.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import tomllib
+from enum import StrEnum
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from kiosk.symptoms import SECTIONS, field_path
+
+
+class Block(StrEnum):
+    screening = "screening"
+    history = "history"
+
+
+class QuestionKind(StrEnum):
+    yes_no = "yes_no"
+    onset = "onset"
+    duration = "duration"
+    severity = "severity"
+    location = "location"
+
+
+class _Data(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Question(_Data):
+    id: str
+    block: Block
+    kind: QuestionKind
+    ask: str
+    simple: str
+    field: str = ""
+    always: bool = False
+    watch_for: str = ""
+
+    @model_validator(mode="after")
+    def _field_defaults_to_id(self) -> Question:
+        if not self.field:
+            object.__setattr__(self, "field", self.id)
+        field_path(self.field)  # raises on a typo
+        return self
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        """The report fields this question settles: its own, and those derived from it."""
+        return (self.field, *_DERIVED.get(self.field, ()))
+
+
+_DERIVED = {
+    "severity": ("severe",),
+    "duration_days": ("more_than_a_week",),
+    "after_injury": ("injury",),
+}
+
+
+class PhraseSet(_Data):
+    """Phrases for one field (or one value of a field), in three strengths."""
+
+    value: str = "yes"
+    names: tuple[str, ...] = ()
+    statements: tuple[str, ...] = ()
+    hints: tuple[str, ...] = ()
+
+
+class Mentions(_Data):
+    """Phrase sets keyed by (field, value)."""
+
+    sets: dict[tuple[str, str], PhraseSet]
+
+
+class Answers(_Data):
+    yes: tuple[str, ...]
+    no: tuple[str, ...]
+    unknown: tuple[str, ...]
+    corrections: tuple[str, ...]
+
+
+class Commands(_Data):
+    repeat: tuple[str, ...]
+    start_over: tuple[str, ...]
+    stop: tuple[str, ...]
+    help: tuple[str, ...]
+    slower: tuple[str, ...]
+    politeness: tuple[str, ...]
+
+    def phrases(self) -> dict[str, tuple[str, ...]]:
+        return {name: getattr(self, name) for name in Command}
+
+
+class Command(StrEnum):
+    repeat = "repeat"
+    start_over = "start_over"
+    stop = "stop"
+    help = "help"
+    slower = "slower"
+
+
+class UnderstandingWords(_Data):
+    fillers: tuple[str, ...]
+    clause_starts: tuple[str, ...]
+    answer_particles: tuple[str, ...]
+
+
+class Negation(_Data):
+    extra_preceding: tuple[str, ...]
+    determiners: tuple[str, ...]
+    extra_pseudo: tuple[str, ...]
+    extra_termination: tuple[str, ...]
+    window: int = Field(ge=1, le=20)
+
+
+class Hedges(_Data):
+    preceding: tuple[str, ...]
+    following: tuple[str, ...]
+
+
+class Numbers(_Data):
+    quantities: dict[str, int]
+
+
+class Durations(_Data):
+    units: dict[str, int]
+    phrases: dict[str, int]
+    weekdays: tuple[str, ...] = Field(min_length=7, max_length=7)
+    half: str
+
+
+class Severity(_Data):
+    out_of: tuple[str, ...]
+    homophones: dict[str, int]
+    words: dict[str, int]
+    anywhere: tuple[str, ...]
+
+    @field_validator("words")
+    @classmethod
+    def _in_range(cls, words: dict[str, int]) -> dict[str, int]:
+        bad = {w: s for w, s in words.items() if not 0 <= s <= 10}
+        if bad:
+            raise ValueError(f"pain words must score 0-10: {bad}")
+        return words
+
+
+class DispositionTexts(_Data):
+    guidance: str
+    safety_net: str
+
+
+class Guidance(_Data):
+    disclaimer: str
+    disposition: dict[str, DispositionTexts]
+    unknown: dict[str, str]
+    reasons: dict[str, str]
+    labels: dict[str, str]
+
+
+class Catalogue(_Data):
+    language: str
+    questions: tuple[Question, ...]
+    mentions: Mentions
+    answers: Answers
+    commands: Commands
+    understanding: UnderstandingWords
+    negation: Negation
+    hedges: Hedges
+    numbers: Numbers
+    durations: Durations
+    severity: Severity
+    dialog: dict[str, Any]
+    guidance: Guidance
+
+    def question(self, qid: str) -> Question:
+        for q in self.questions:
+            if q.id == qid:
+                return q
+        raise KeyError(qid)
+
+    def say(self, key: str, **values: object) -> str:
+        """A dialog sentence by key, with its placeholders filled."""
+        text = self.dialog[key]
+        return text.format(**values) if values else text
+
+    def label(self, field: str) -> str:
+        return self.guidance.labels[field]
+
+    def question_for(self, field: str) -> Question | None:
+        """The question that sets a field, derived fields included."""
+        for q in self.questions:
+            if field in q.fields:
+                return q
+        return None
+
+    def watch_for(self, field: str) -> str:
+        q = self.question_for(field)
+        return q.watch_for if q else ""
+
+
+_GROUP = re.compile(r"\(([^()]*)\)|\[([^\[\]]*)\]|([^\s()\[\]]+)")
+
+
+def expand(phrase: str, limit: int = 512) -> list[str]:
+    """Expand the catalogue's phrase syntax into plain phrases.
+
+    ``(a|b)`` is a choice, ``[x]`` is optional; no nesting. The same plain phrases feed
+    the text matcher and the recognizers' grammars, so they must agree.
+    """
+    slots: list[list[str]] = []
+    for choice, optional, word in _GROUP.findall(phrase.lower()):
+        if word:
+            slots.append([word])
+        elif optional:
+            slots.append([optional.strip(), ""])
+        else:
+            slots.append([alt.strip() for alt in choice.split("|")])
+    out: list[str] = []
+    for combo in itertools.product(*slots):
+        out.append(" ".join(part for part in combo if part))
+        if len(out) > limit:
+            raise ValueError(f"phrase expands to more than {limit} variants: {phrase!r}")
+    return [p for p in dict.fromkeys(out) if p]
+
+
+def prompts_dir(language: str = "en") -> Path:
+    """Where the catalogue lives: inside the installed package, else the source tree."""
+    here = Path(__file__).resolve().parent
+    for base in (here / "_prompts", here.parent / "prompts"):
+        if (base / language).is_dir():
+            return base / language
+    raise FileNotFoundError(f"no prompts for language {language!r} next to {here}")
+
+
+def _read(directory: Path, name: str) -> dict[str, Any]:
+    with (directory / f"{name}.toml").open("rb") as f:
+        return tomllib.load(f)
+
+
+def _mention_sets(raw: dict[str, Any]) -> dict[tuple[str, str], PhraseSet]:
+    sets: dict[tuple[str, str], PhraseSet] = {}
+    for field, table in raw.items():
+        field_path(field)  # raises on a typo
+        if {"names", "statements", "hints"} & table.keys():
+            sets[(field, table.get("value", "yes"))] = PhraseSet(**table)
+        else:  # one sub-table per value, e.g. [onset.sudden]
+            for value, sub in table.items():
+                sets[(field, value)] = PhraseSet(value=value, **sub)
+    return sets
+
+
+@cache
+def load(language: str = "en") -> Catalogue:
+    """Load and validate the catalogue; a typo in a prompt file fails here, at start-up."""
+    d = prompts_dir(language)
+    answers = _read(d, "answers")
+    catalogue = Catalogue(
+        language=language,
+        questions=tuple(Question(**q) for q in _read(d, "questions")["question"]),
+        mentions=Mentions(sets=_mention_sets(_read(d, "mentions"))),
+        answers=Answers(**answers["answers"]),
+        commands=Commands(**answers["commands"]),
+        understanding=UnderstandingWords(**answers["understanding"]),
+        negation=Negation(**answers["negation"]),
+        hedges=Hedges(**answers["hedges"]),
+        numbers=Numbers(**answers["numbers"]),
+        durations=Durations(**answers["durations"]),
+        severity=Severity(**answers["severity"]),
+        dialog=_read(d, "dialog"),
+        guidance=Guidance(**_read(d, "guidance")),
+    )
+    _check(catalogue)
+    return catalogue
+
+
+def _check(c: Catalogue) -> None:
+    """Cross-file consistency: every field has a label, every question is unique."""
+    ids = [q.id for q in c.questions]
+    if len(ids) != len(set(ids)):
+        raise ValueError("duplicate question ids in questions.toml")
+    every_field = {name for model in SECTIONS.values() for name in model.model_fields}
+    missing = sorted(every_field - c.guidance.labels.keys() - {"schema_version"})
+    if missing:
+        raise ValueError(f"guidance.toml [labels] lacks: {missing}")
+    for q in c.questions:
+        if q.block is Block.screening and q.kind is QuestionKind.yes_no and not q.watch_for:
+            raise ValueError(f"screening question {q.id} needs a watch_for sentence")
