@@ -113,6 +113,7 @@ class UnderstandingWords(_Data):
     fillers: tuple[str, ...]
     clause_starts: tuple[str, ...]
     answer_particles: tuple[str, ...]
+    spellings: dict[str, str]
 
 
 class Negation(_Data):

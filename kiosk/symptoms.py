@@ -155,7 +155,8 @@ class Symptoms(_Strict):
         default=Answer.unknown, description="Fainting or loss of consciousness."
     )
     hard_to_move_back: Answer = Field(
-        default=Answer.unknown, description="Difficulty moving the back (turning the neck, bending)."
+        default=Answer.unknown,
+        description="Difficulty moving the back (turning the neck, bending).",
     )
 
 

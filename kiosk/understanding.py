@@ -1,0 +1,443 @@
+"""Understanding what people say: text in, answers, commands and symptom mentions out.
+
+Pure: no I/O beyond reading the catalogue it is given. Built on well-kept libraries:
+spaCy's tokenizer and rule-based ``SpanRuler`` find the catalogue's phrases (with filler
+words allowed inside them), negspacy's NegEx decides which mentions are negated or
+hedged, and text2num turns number words into digits. What is ours is the catalogue,
+and the few choices that keep a red flag from being negated by mistake:
+
+* a determiner ("no", "without") negates noun phrases only, never a statement with its
+  own verb: "no, I can't feel my legs" stays a red flag;
+* a negation reaches only a few words ahead and stops at a new clause: "I don't have a
+  fever my legs are numb" keeps the numbness;
+* a mention that is hedged ("maybe some numbness") is *unknown*, and the dialog asks.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+from typing import Any
+
+import spacy
+from negspacy.negation import Negex
+from negspacy.termsets import termset
+from spacy.language import Language
+from spacy.tokens import Doc, Span
+from spacy.util import filter_spans
+from text_to_num import alpha2digit
+
+from kiosk.catalogue import Catalogue, Command, QuestionKind, expand
+from kiosk.symptoms import Answer
+
+SPANS = "sc"
+
+
+class Strength(StrEnum):
+    name = "name"
+    statement = "statement"
+    hint = "hint"
+
+
+_MENTION = {s.value for s in Strength}
+
+
+@dataclass(frozen=True)
+class Mention:
+    """One thing the person said about one field of the report."""
+
+    field: str
+    value: str
+    """For yes/no fields: "yes", "no" (negated) or "unknown" (hedged)."""
+    strength: Strength
+
+    @property
+    def definite(self) -> bool:
+        return self.strength is not Strength.hint
+
+
+@dataclass(frozen=True)
+class Understanding:
+    text: str
+    command: Command | None = None
+    answer: Answer | None = None
+    mentions: tuple[Mention, ...] = field(default_factory=tuple)
+    severity: int | None = None
+    duration_days: int | None = None
+
+    @property
+    def empty(self) -> bool:
+        return not self.text.strip()
+
+    def about(self, field_name: str) -> list[Mention]:
+        return [m for m in self.mentions if m.field == field_name]
+
+
+# --- negation ---------------------------------------------------------------------------
+
+
+@Language.factory(
+    "kiosk_negex",
+    default_config={
+        "neg_termset": termset("en_clinical").get_patterns(),
+        "extension_name": "negex",
+        "span_keys": [SPANS],
+        "window": 4,
+    },
+)
+def _make_negex(
+    nlp: Language,
+    name: str,
+    neg_termset: dict[str, list[str]],
+    extension_name: str,
+    span_keys: list[str],
+    window: int,
+) -> WindowedNegex:
+    return WindowedNegex(
+        nlp, name, neg_termset, extension_name=extension_name, span_keys=span_keys, window=window
+    )
+
+
+class WindowedNegex(Negex):
+    """NegEx with the original algorithm's short scope: a trigger reaches ``window`` words.
+
+    negspacy lets a trigger reach the end of the sentence; speech has no full stops, so
+    "no fever and then my legs went numb" would lose the numbness.
+    """
+
+    def __init__(self, *args: Any, window: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.window = window
+
+    def _apply_negation(self, span: Span, sub_preceding: list, sub_following: list) -> None:
+        before = [
+            m for m in sub_preceding if m[2] <= span.start and span.start - m[2] <= self.window
+        ]
+        after = [m for m in sub_following if m[1] >= span.end and m[1] - span.end <= self.window]
+        super()._apply_negation(span, before, after)
+
+
+# --- clauses ----------------------------------------------------------------------------
+
+_PUNCT = {".", ",", ";", "!", "?", ":", "-", "--"}
+
+
+@dataclass
+class ClauseSplitter:
+    """Marks where a new clause starts, so a negation cannot reach across it.
+
+    A clause starts after punctuation, and at a clause word ("my", "i", "it") that follows
+    a mention, an answer word or "and", unless it sits in the middle of a mention
+    ("numbness in *my* legs").
+    """
+
+    clause_starts: frozenset[str]
+    after: frozenset[str]
+
+    def __call__(self, doc: Doc) -> Doc:
+        inside: set[int] = set()
+        ends: set[int] = set()
+        for span in doc.spans.get(SPANS, []):
+            if span.id_ in _MENTION:
+                inside.update(range(span.start + 1, span.end))
+                ends.add(span.end)
+        for i, token in enumerate(doc):
+            if i == 0:
+                token.is_sent_start = True
+                continue
+            prev = doc[i - 1].lower_
+            token.is_sent_start = prev in _PUNCT or (
+                token.lower_ in self.clause_starts
+                and i not in inside
+                and (i in ends or prev in self.after)
+            )
+        return doc
+
+
+@Language.factory("kiosk_clauses", default_config={"clause_starts": [], "after": []})
+def _make_clauses(
+    nlp: Language, name: str, clause_starts: list[str], after: list[str]
+) -> ClauseSplitter:
+    first = frozenset(nlp.tokenizer(w)[0].lower_ for w in clause_starts)
+    return ClauseSplitter(first, frozenset(after))
+
+
+# --- the pipeline -----------------------------------------------------------------------
+
+for _ext in ("neg_any", "neg_verbal", "hedged"):
+    if not Span.has_extension(_ext):
+        Span.set_extension(_ext, default=False)
+
+
+def _tokens(nlp: Language, phrase: str) -> list[str]:
+    return [t.lower_ for t in nlp.tokenizer(phrase)]
+
+
+def _pattern(words: list[str], fillers: list[str]) -> list[dict[str, Any]]:
+    gap = {"LOWER": {"IN": fillers}, "OP": "{0,2}"}
+    pattern: list[dict[str, Any]] = []
+    for i, word in enumerate(words):
+        if i:
+            pattern.append(gap)
+        pattern.append({"LOWER": word})
+    return pattern
+
+
+def build_pipeline(c: Catalogue) -> Language:
+    """spaCy pipeline: tokenizer, phrase ruler, clause splitter, three NegEx passes."""
+    nlp = spacy.blank("en")
+    filler_words = sorted({t for f in c.understanding.fillers for t in _tokens(nlp, f)})
+    patterns: list[dict[str, Any]] = []
+    for (fname, value), phrases in c.mentions.sets.items():
+        label = f"{fname}={value}"
+        for strength, group in (
+            (Strength.name, phrases.names),
+            (Strength.statement, phrases.statements),
+            (Strength.hint, phrases.hints),
+        ):
+            gaps = filler_words if strength is not Strength.hint else []
+            for phrase in group:
+                for plain in expand(phrase):
+                    words = _tokens(nlp, plain)
+                    patterns.append(
+                        {"label": label, "id": strength.value, "pattern": _pattern(words, gaps)}
+                    )
+    for answer in Answer:
+        for phrase in getattr(c.answers, answer.value):
+            for plain in expand(phrase):
+                patterns.append(
+                    {
+                        "label": f"answer={answer.value}",
+                        "id": "answer",
+                        "pattern": _pattern(_tokens(nlp, plain), []),
+                    }
+                )
+    for plain in (p for cue in c.answers.corrections for p in expand(cue)):
+        patterns.append(
+            {
+                "label": "correction",
+                "id": "correction",
+                "pattern": _pattern(_tokens(nlp, plain), []),
+            }
+        )
+    for command, phrases_ in c.commands.phrases().items():
+        for phrase in phrases_:
+            for plain in expand(phrase):
+                patterns.append(
+                    {
+                        "label": f"command={command}",
+                        "id": "command",
+                        "pattern": _pattern(_tokens(nlp, plain), []),
+                    }
+                )
+    ruler = nlp.add_pipe("span_ruler", config={"spans_key": SPANS, "overwrite": False})
+    ruler.add_patterns(patterns)
+
+    nlp.add_pipe(
+        "kiosk_clauses",
+        config={
+            "clause_starts": list(c.understanding.clause_starts),
+            "after": sorted({t for w in c.understanding.answer_particles for t in _tokens(nlp, w)}),
+        },
+    )
+
+    base = termset("en_clinical").get_patterns()
+    neg = c.negation
+    termination = [*base["termination"], *neg.extra_termination]
+    pseudo = [*base["pseudo_negations"], *neg.extra_pseudo]
+    preceding = [*base["preceding_negations"], *neg.extra_preceding]
+    verbal = [t for t in preceding if t not in set(neg.determiners)]
+    for name, pre, fol, pse in (
+        ("neg_any", preceding, base["following_negations"], pseudo),
+        ("neg_verbal", verbal, base["following_negations"], pseudo),
+        ("hedged", list(c.hedges.preceding), list(c.hedges.following), []),
+    ):
+        nlp.add_pipe(
+            "kiosk_negex",
+            name=name,
+            config={
+                "neg_termset": {
+                    "pseudo_negations": sorted(set(pse)),
+                    "preceding_negations": sorted(set(pre)),
+                    "following_negations": sorted(set(fol)),
+                    "termination": sorted(set(termination)),
+                },
+                "extension_name": name,
+                "window": neg.window,
+            },
+        )
+    return nlp
+
+
+# --- numbers ----------------------------------------------------------------------------
+
+
+def _digits(text: str) -> str:
+    """Number words to digits ("seven out of ten" -> "7 out of 10")."""
+    return alpha2digit(text, "en", threshold=0)
+
+
+def _longest_phrase(text: str, table: dict[str, int] | list[str]) -> str | None:
+    hits = [p for p in table if re.search(rf"\b{re.escape(p)}\b", text)]
+    return max(hits, key=len) if hits else None
+
+
+class Understander:
+    """Understands one utterance at a time; build once (the pipeline takes ~0.1 s)."""
+
+    def __init__(self, catalogue: Catalogue) -> None:
+        self.c = catalogue
+        self.nlp = build_pipeline(catalogue)
+        self._politeness = {t for w in catalogue.commands.politeness for t in _tokens(self.nlp, w)}
+        units = "|".join(sorted(map(re.escape, catalogue.durations.units), key=len, reverse=True))
+        qty = "|".join(sorted(map(re.escape, catalogue.numbers.quantities), key=len, reverse=True))
+        self._duration = re.compile(
+            rf"\b(\d+(?:\.\d+)?|{qty})\s+({units})\b(\s+{re.escape(catalogue.durations.half)})?"
+        )
+        out_of = "|".join(re.escape(o) for o in catalogue.severity.out_of)
+        self._score_out_of = re.compile(rf"\b(\d+(?:\.\d+)?)\s*(?:{out_of}|/\s*10)\b")
+
+    def __call__(
+        self, text: str, expecting: QuestionKind | None = None, today: date | None = None
+    ) -> Understanding:
+        clean = _normalise(text, self.c.understanding.spellings)
+        if not clean:
+            return Understanding(text=text)
+        doc = self.nlp(clean)
+        spans = list(doc.spans[SPANS])
+        mentions = self._mentions(spans)
+        digits = _digits(clean)
+        return Understanding(
+            text=text,
+            command=self._command(doc, spans),
+            answer=self._answer(spans),
+            mentions=tuple(mentions),
+            severity=self._severity(clean, digits, expecting),
+            duration_days=self._duration_days(clean, digits, today),
+        )
+
+    # Mentions ----------------------------------------------------------------------------
+
+    def _mentions(self, spans: list[Span]) -> list[Mention]:
+        found = [s for s in spans if s.id_ in _MENTION]
+        definite = [s for s in found if s.id_ != Strength.hint]
+        kept: list[Span] = []
+        for s in found:
+            if s.id_ == Strength.hint and any(_overlap(s, d) for d in definite):
+                continue  # "numb" inside "my legs went numb"
+            if s.id_ != Strength.hint and any(
+                d is not s and d.label_ == s.label_ and _contains(d, s) and len(d) > len(s)
+                for d in definite
+            ):
+                continue  # a shorter phrase of the same field inside a longer one
+            kept.append(s)
+        mentions: list[Mention] = []
+        for s in kept:
+            fname, value = s.label_.split("=", 1)
+            strength = Strength(s.id_)
+            negated = s._.neg_verbal if strength is Strength.statement else s._.neg_any
+            if value in (Answer.yes, Answer.no):
+                if s._.hedged:
+                    value = Answer.unknown.value
+                elif negated:
+                    value = Answer.no.value if value == Answer.yes else Answer.yes.value
+            elif negated or s._.hedged:
+                continue  # "not suddenly", "maybe my upper back": no value to set
+            mention = Mention(fname, value, strength)
+            if mention not in mentions:
+                mentions.append(mention)
+        return mentions
+
+    # Answers and commands ------------------------------------------------------------
+
+    def _answer(self, spans: list[Span]) -> Answer | None:
+        mention_spans = [s for s in spans if s.id_ in _MENTION]
+        answers = filter_spans([s for s in spans if s.id_ == "answer"])
+        usable = []
+        for a in answers:
+            if any(_overlap(a, m) for m in mention_spans if m.id_ != Strength.hint):
+                continue  # the "no" of "no feeling in my legs"
+            if any(m.start == a.end and m.id_ != Strength.statement for m in mention_spans):
+                continue  # determiner "no" of "no chest pain": the mention carries it
+            usable.append(a)
+        if not usable:
+            return None
+        chosen = usable[0]
+        corrections = [s.end for s in spans if s.id_ == "correction"]
+        later = [a for a in usable if any(chosen.end <= c <= a.start for c in corrections)]
+        if later:
+            chosen = later[-1]
+        return Answer(chosen.label_.split("=", 1)[1])
+
+    def _command(self, doc: Doc, spans: list[Span]) -> Command | None:
+        commands = filter_spans([s for s in spans if s.id_ == "command"])
+        if not commands:
+            return None
+        covered = {i for s in commands for i in range(s.start, s.end)}
+        rest = [
+            t
+            for t in doc
+            if t.i not in covered and not t.is_punct and t.lower_ not in self._politeness
+        ]
+        if rest:
+            return None  # "it won't stop hurting" is not the stop command
+        return Command(commands[0].label_.split("=", 1)[1])
+
+    # Numbers -----------------------------------------------------------------------------
+
+    def _severity(self, clean: str, digits: str, expecting: QuestionKind | None) -> int | None:
+        sev = self.c.severity
+        match = self._score_out_of.search(digits)
+        if match:
+            return _score(match.group(1))
+        if expecting is QuestionKind.severity:
+            bare = re.search(r"\b(\d+(?:\.\d+)?)\b", digits)
+            if bare and _score(bare.group(1)) is not None:
+                return _score(bare.group(1))
+            words = clean.split()
+            if len(words) <= 3:
+                for w in words:
+                    if w in sev.homophones:
+                        return sev.homophones[w]
+        if expecting in (QuestionKind.severity, None):
+            word = _longest_phrase(clean, sev.words)
+            if word:
+                return sev.words[word]
+        word = _longest_phrase(clean, list(sev.anywhere))
+        return sev.words[word] if word else None
+
+    def _duration_days(self, clean: str, digits: str, today: date | None) -> int | None:
+        d = self.c.durations
+        match = self._duration.search(digits)
+        if match:
+            amount, unit, half = match.groups()
+            count = float(amount) if amount[0].isdigit() else self.c.numbers.quantities[amount]
+            days = (count + (0.5 if half else 0)) * d.units[unit]
+            return round(days)
+        if today is not None:
+            for i, day in enumerate(d.weekdays):
+                if re.search(rf"\b{day}\b", clean):
+                    return (today.weekday() - i) % 7 or 7
+        phrase = _longest_phrase(clean, d.phrases)
+        return d.phrases[phrase] if phrase else None
+
+
+def _score(raw: str) -> int | None:
+    value = round(float(raw))
+    return value if 0 <= value <= 10 else None
+
+
+def _overlap(a: Span, b: Span) -> bool:
+    return a.start < b.end and b.start < a.end
+
+
+def _contains(outer: Span, inner: Span) -> bool:
+    return outer.start <= inner.start and inner.end <= outer.end
+
+
+def _normalise(text: str, spellings: dict[str, str]) -> str:
+    """Lower case, plain apostrophes, and the apostrophe-less spellings people type."""
+    text = text.lower().replace("\u2019", "'").replace("\u2018", "'")
+    return " ".join(spellings.get(w, w) for w in text.split())

@@ -1,0 +1,100 @@
+"""Drive the real ``kiosk chat --json`` process, answering each question by its id."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+TODAY = "2026-11-18"  # a Wednesday: "since Monday" is two days
+
+
+@dataclass
+class Transcript:
+    events: list[dict[str, Any]] = field(default_factory=list)
+    asked: list[str] = field(default_factory=list)
+
+    @property
+    def end(self) -> dict[str, Any]:
+        return self.events[-1]
+
+    @property
+    def said(self) -> list[str]:
+        return [e["text"] for e in self.events if e["event"] == "say"]
+
+    def said_after_last_listen(self) -> list[str]:
+        last = max((i for i, e in enumerate(self.events) if e["event"] == "listen"), default=-1)
+        return [e["text"] for e in self.events[last + 1 :] if e["event"] == "say"]
+
+
+def kiosk_command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "kiosk.cli", *args]
+
+
+def converse(
+    answers: dict[str, str | list[str]],
+    default: str = "no",
+    extra_args: tuple[str, ...] = (),
+    timeout: float = 60,
+) -> Transcript:
+    """Run one session. ``answers`` maps a question id ("open", "readback", "chest_pain",
+    ...) to what the person says; a list gives successive answers when it is asked again.
+    Unlisted questions get ``default``."""
+    proc = subprocess.Popen(
+        kiosk_command("chat", "--json", "--today", TODAY, *extra_args),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        bufsize=1,
+        cwd=Path(__file__).resolve().parent.parent,
+        env={**os.environ},
+    )
+    assert proc.stdin and proc.stdout
+    t = Transcript()
+    used: dict[str, int] = {}
+    try:
+        for line in proc.stdout:
+            event = json.loads(line)
+            t.events.append(event)
+            if event["event"] == "listen":
+                q = event["question"]
+                t.asked.append(q)
+                given = answers.get(q, default)
+                if isinstance(given, list):
+                    n = used.get(q, 0)
+                    used[q] = n + 1
+                    given = given[min(n, len(given) - 1)]
+                proc.stdin.write(given + "\n")
+                proc.stdin.flush()
+            if event["event"] == "end":
+                break
+        proc.stdin.close()
+        proc.wait(timeout=timeout)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, proc.stderr.read() if proc.stderr else ""
+    return t
+
+
+def run_lines(
+    lines: list[str], extra_args: tuple[str, ...] = (), timeout: float = 60
+) -> Transcript:
+    """Feed fixed lines in order, whatever is asked (EOF after the last)."""
+    out = subprocess.run(
+        kiosk_command("chat", "--json", "--today", TODAY, *extra_args),
+        input="".join(f"{line}\n" for line in lines),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=Path(__file__).resolve().parent.parent,
+        check=True,
+    )
+    t = Transcript([json.loads(x) for x in out.stdout.splitlines()])
+    t.asked = [e["question"] for e in t.events if e["event"] == "listen"]
+    return t
