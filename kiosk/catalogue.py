@@ -212,22 +212,27 @@ class Catalogue(_Data):
 _GROUP = re.compile(r"\(([^()]*)\)|\[([^\[\]]*)\]|([^\s()\[\]]+)")
 
 
-def expand(phrase: str, limit: int = 512) -> list[str]:
-    """Expand the catalogue's phrase syntax into plain phrases.
+def slots(phrase: str) -> list[list[str]]:
+    """Parse the catalogue's phrase syntax into word slots, each a list of alternatives.
 
-    ``(a|b)`` is a choice, ``[x]`` is optional; no nesting. The same plain phrases feed
-    the text matcher and the recognizers' grammars, so they must agree.
+    ``(a|b)`` is a choice, ``[x]`` or ``[a|b]`` is optional (an empty alternative);
+    no nesting.
     """
-    slots: list[list[str]] = []
+    out: list[list[str]] = []
     for choice, optional, word in _GROUP.findall(phrase.lower()):
         if word:
-            slots.append([word])
+            out.append([word])
         elif optional:
-            slots.append([optional.strip(), ""])
+            out.append([*(alt.strip() for alt in optional.split("|")), ""])
         else:
-            slots.append([alt.strip() for alt in choice.split("|")])
+            out.append([alt.strip() for alt in choice.split("|")])
+    return out
+
+
+def expand(phrase: str, limit: int = 4096) -> list[str]:
+    """Every plain phrase a catalogue phrase stands for (for grammars and tests)."""
     out: list[str] = []
-    for combo in itertools.product(*slots):
+    for combo in itertools.product(*slots(phrase)):
         out.append(" ".join(part for part in combo if part))
         if len(out) > limit:
             raise ValueError(f"phrase expands to more than {limit} variants: {phrase!r}")

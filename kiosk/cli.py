@@ -7,6 +7,7 @@ import argparse
 import json
 import sys
 from datetime import date
+from pathlib import Path
 
 from pydantic import ValidationError
 
@@ -46,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(SymptomReport.model_json_schema(), indent=2))
         return 0
     if args.command == "triage":
-        raw = sys.stdin.read() if args.file == "-" else open(args.file, encoding="utf-8").read()
+        raw = sys.stdin.read() if args.file == "-" else Path(args.file).read_text("utf-8")
         try:
             report = SymptomReport.model_validate_json(raw)
         except ValidationError as err:

@@ -181,9 +181,9 @@ class Dialog:
     # --- turns ------------------------------------------------------------------------------
 
     def _after_open(self, u: Understanding) -> list[Action]:
-        if not u.mentions and u.severity is None and u.duration_days is None:
-            if u.answer is None and self.s.tries < 1:
-                return self._reask_open(heard=True)
+        understood = u.mentions or u.severity is not None or u.duration_days is not None
+        if not understood and u.answer is None and self.s.tries < 1:
+            return self._reask_open(heard=True)
         self.s.said_screening_intro = True
         return [Say(self.c.say("screening_intro")), *self._next()]
 
@@ -305,14 +305,20 @@ class Dialog:
         return self._prompt([*lead, q.ask], Listen(q.id, q.kind))
 
     def _pick(self) -> Question | None:
-        """Follow-ups on vague mentions first, then the catalogue order."""
-        while self.s.follow_up:
-            q = self.c.question(self.s.follow_up.pop(0))
-            if q.id not in self.s.asked and self._open(q):
+        """Vague mentions first (red flags before anything else), then catalogue order."""
+        self.s.follow_up = [
+            qid
+            for qid in self.s.follow_up
+            if qid not in self.s.asked and self._open(self.c.question(qid))
+        ]
+        todo = [q for q in self.c.questions if q.id not in self.s.asked and self._open(q)]
+        screening_left = any(q.block is Block.screening for q in todo)
+        for qid in self.s.follow_up:
+            q = self.c.question(qid)
+            if q.block is Block.screening or not screening_left:
+                self.s.follow_up.remove(qid)
                 return q
-        for q in self.c.questions:
-            if q.id in self.s.asked or not self._open(q):
-                continue
+        for q in todo:
             if q.block is Block.screening or q.always or self._could_change(q):
                 return q
         return None

@@ -15,6 +15,7 @@ and the few choices that keep a red flag from being negated by mistake:
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -29,7 +30,7 @@ from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 from text_to_num import alpha2digit
 
-from kiosk.catalogue import Catalogue, Command, QuestionKind, expand
+from kiosk.catalogue import Catalogue, Command, QuestionKind, slots
 from kiosk.symptoms import Answer
 
 SPANS = "sc"
@@ -175,14 +176,40 @@ def _tokens(nlp: Language, phrase: str) -> list[str]:
     return [t.lower_ for t in nlp.tokenizer(phrase)]
 
 
-def _pattern(words: list[str], fillers: list[str]) -> list[dict[str, Any]]:
+def _patterns(nlp: Language, phrase: str, fillers: list[str]) -> list[list[dict[str, Any]]]:
+    """Token patterns for one catalogue phrase, filler words allowed between its words.
+
+    Slots whose alternatives are single words become one token test (``IN``), so a
+    phrase with many choices stays a handful of patterns; the rest are expanded.
+    """
     gap = {"LOWER": {"IN": fillers}, "OP": "{0,2}"}
-    pattern: list[dict[str, Any]] = []
-    for i, word in enumerate(words):
-        if i:
-            pattern.append(gap)
-        pattern.append({"LOWER": word})
-    return pattern
+    simple: list[dict[str, Any] | None] = []
+    complex_slots: list[list[list[str]]] = []
+    for alternatives in slots(phrase):
+        tokenised = [_tokens(nlp, alt) if alt else [] for alt in alternatives]
+        if all(len(t) <= 1 for t in tokenised):
+            words = sorted({t[0] for t in tokenised if t})
+            token: dict[str, Any] = {"LOWER": {"IN": words}}
+            if any(not t for t in tokenised):
+                token["OP"] = "?"
+            simple.append(token)
+            complex_slots.append([])
+        else:
+            simple.append(None)
+            complex_slots.append(tokenised)
+    choices = [c if c else [[]] for c in complex_slots]
+    out: list[list[dict[str, Any]]] = []
+    for combo in itertools.product(*choices):
+        pattern: list[dict[str, Any]] = []
+        for token, words in zip(simple, combo, strict=True):
+            pieces = [token] if token is not None else [{"LOWER": w} for w in words]
+            for piece in pieces:
+                if pattern and fillers:
+                    pattern.append(gap)
+                pattern.append(piece)
+        if pattern:
+            out.append(pattern)
+    return out
 
 
 def build_pipeline(c: Catalogue) -> Language:
@@ -190,8 +217,12 @@ def build_pipeline(c: Catalogue) -> Language:
     nlp = spacy.blank("en")
     filler_words = sorted({t for f in c.understanding.fillers for t in _tokens(nlp, f)})
     patterns: list[dict[str, Any]] = []
+
+    def add(label: str, kind: str, phrase: str, gaps: list[str]) -> None:
+        for pattern in _patterns(nlp, phrase, gaps):
+            patterns.append({"label": label, "id": kind, "pattern": pattern})
+
     for (fname, value), phrases in c.mentions.sets.items():
-        label = f"{fname}={value}"
         for strength, group in (
             (Strength.name, phrases.names),
             (Strength.statement, phrases.statements),
@@ -199,39 +230,15 @@ def build_pipeline(c: Catalogue) -> Language:
         ):
             gaps = filler_words if strength is not Strength.hint else []
             for phrase in group:
-                for plain in expand(phrase):
-                    words = _tokens(nlp, plain)
-                    patterns.append(
-                        {"label": label, "id": strength.value, "pattern": _pattern(words, gaps)}
-                    )
+                add(f"{fname}={value}", strength.value, phrase, gaps)
     for answer in Answer:
         for phrase in getattr(c.answers, answer.value):
-            for plain in expand(phrase):
-                patterns.append(
-                    {
-                        "label": f"answer={answer.value}",
-                        "id": "answer",
-                        "pattern": _pattern(_tokens(nlp, plain), []),
-                    }
-                )
-    for plain in (p for cue in c.answers.corrections for p in expand(cue)):
-        patterns.append(
-            {
-                "label": "correction",
-                "id": "correction",
-                "pattern": _pattern(_tokens(nlp, plain), []),
-            }
-        )
-    for command, phrases_ in c.commands.phrases().items():
-        for phrase in phrases_:
-            for plain in expand(phrase):
-                patterns.append(
-                    {
-                        "label": f"command={command}",
-                        "id": "command",
-                        "pattern": _pattern(_tokens(nlp, plain), []),
-                    }
-                )
+            add(f"answer={answer.value}", "answer", phrase, [])
+    for phrase in c.answers.corrections:
+        add("correction", "correction", phrase, [])
+    for command, group in c.commands.phrases().items():
+        for phrase in group:
+            add(f"command={command}", "command", phrase, [])
     ruler = nlp.add_pipe("span_ruler", config={"spans_key": SPANS, "overwrite": False})
     ruler.add_patterns(patterns)
 

@@ -1,0 +1,265 @@
+"""The dialog state machine, driven in-process with events: commands, re-asks, red flags
+at any moment, unknowns, read-back and skipping what was already said."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from kiosk.catalogue import Block, load
+from kiosk.dialog import MAX_REASKS, WALK_AWAY_SILENCES, Dialog
+from kiosk.events import Action, Ending, Finish, Heard, Listen, Priority, Say, Silence, SpeakSlower
+from kiosk.rules import Disposition
+from kiosk.symptoms import Answer
+from kiosk.understanding import Understander
+
+CAT = load()
+SCREENING = [q.id for q in CAT.questions if q.block is Block.screening]
+
+
+@pytest.fixture(scope="module")
+def understander() -> Understander:
+    return Understander(CAT)
+
+
+@pytest.fixture
+def dialog(understander: Understander) -> Dialog:
+    return Dialog(CAT, understander, date(2026, 11, 18))
+
+
+def said(actions: list[Action]) -> list[str]:
+    return [a.text for a in actions if isinstance(a, Say)]
+
+
+def listen_of(actions: list[Action]) -> Listen | None:
+    return next((a for a in actions if isinstance(a, Listen)), None)
+
+
+def finish_of(actions: list[Action]) -> Finish | None:
+    return next((a for a in actions if isinstance(a, Finish)), None)
+
+
+def drive(
+    d: Dialog, answers: dict[str, str | list[str]], default: str = "no"
+) -> tuple[list[str], Finish]:
+    """Answer by question id until the session ends; returns the turns asked and the end."""
+    actions = d.start()
+    asked: list[str] = []
+    used: dict[str, int] = {}
+    for _ in range(200):
+        end = finish_of(actions)
+        if end:
+            return asked, end
+        listen = listen_of(actions)
+        assert listen is not None, actions
+        asked.append(listen.turn)
+        given = answers.get(listen.turn, default)
+        if isinstance(given, list):
+            used[listen.turn] = used.get(listen.turn, -1) + 1
+            given = given[min(used[listen.turn], len(given) - 1)]
+        actions = d.handle(Heard(given) if given else Silence())
+    raise AssertionError("dialog did not end")
+
+
+MILD = {
+    "open": "my upper back is sore since I slept badly two days ago",
+    "severity": "three",
+    "onset": "gradually",
+    "home_care_helped": "yes",
+    "known_cause": "yes",
+    "readback": "yes",
+}
+
+
+def test_greeting_has_disclaimer_and_911_then_the_open_question(dialog: Dialog) -> None:
+    actions = dialog.start()
+    text = " ".join(said(actions))
+    assert "not a diagnosis" in text and "911" in text
+    assert said(actions)[-1] == CAT.say("open_question")
+    assert listen_of(actions) == Listen("open")
+
+
+def test_emergency_screening_first_one_symptom_per_question(dialog: Dialog) -> None:
+    asked, end = drive(dialog, MILD)
+    questions = [t for t in asked if t not in ("open", "readback")]
+    assert questions[: len(SCREENING) - 1] == [q for q in SCREENING if q != "duration"]
+    assert questions[0] == "chest_pain"
+    assert end.decision is not None and end.decision.disposition is Disposition.self_care
+
+
+def test_already_said_is_not_asked_again(dialog: Dialog) -> None:
+    asked, _ = drive(dialog, {**MILD, "open": "no chest pain, my upper back hurts for three days"})
+    assert "chest_pain" not in asked
+    assert "duration" not in asked and "location" not in asked
+
+
+@pytest.mark.parametrize(
+    ("turn", "utterance"),
+    [
+        ("open", "my back hurts and I can't feel my legs"),
+        ("chest_pain", "no, but I can't really feel my legs"),
+        ("fever", "no fever but my chest feels tight"),
+        ("severity", "about a six and I can't breathe properly"),
+        ("worsening", "yes and now I've lost control of my bladder"),
+    ],
+)
+def test_red_flag_at_any_moment_ends_with_911_at_once(
+    dialog: Dialog, turn: str, utterance: str
+) -> None:
+    answers = {**MILD, "worsening": "no", turn: utterance}
+    if turn == "worsening":
+        answers["limb_tingling"] = "yes"  # keep history questions coming
+    actions = dialog.start()
+    while True:
+        listen = listen_of(actions)
+        assert listen is not None, "session ended before the red flag was said"
+        if listen.turn == turn:
+            break
+        actions = dialog.handle(Heard(answers.get(listen.turn, "no")))
+    actions = dialog.handle(Heard(utterance))
+    first = actions[0]
+    assert isinstance(first, Say) and first.priority is Priority.emergency
+    assert first.text.startswith("Call 911 now")
+    assert listen_of(actions) is None
+    end = finish_of(actions)
+    assert end and end.decision and end.decision.disposition is Disposition.emergency
+    assert dialog.finished
+
+
+def test_negated_red_flag_does_not_end_the_session(dialog: Dialog) -> None:
+    dialog.start()
+    actions = dialog.handle(Heard("no chest pain, I don't have any numbness"))
+    assert finish_of(actions) is None
+    assert dialog.report.symptoms.chest_pain is Answer.no
+
+
+def test_not_understood_is_asked_more_simply_then_left_unknown(dialog: Dialog) -> None:
+    dialog.start()
+    actions = dialog.handle(Heard("my upper back hurts"))
+    assert listen_of(actions) == Listen("chest_pain", CAT.question("chest_pain").kind)
+    for _ in range(MAX_REASKS):
+        actions = dialog.handle(Heard("purple elephants"))
+        assert said(actions) == [CAT.say("not_understood"), CAT.question("chest_pain").simple]
+        assert listen_of(actions).turn == "chest_pain"
+    actions = dialog.handle(Heard("purple elephants"))
+    assert said(actions)[0] == CAT.say("moving_on")
+    assert listen_of(actions).turn == "shortness_of_breath"
+    assert dialog.report.symptoms.chest_pain is Answer.unknown
+
+
+def test_unknown_emergency_answer_is_never_no(dialog: Dialog) -> None:
+    asked, end = drive(dialog, {**MILD, "chest_pain": "I don't know"})
+    assert asked.count("chest_pain") == 1, "'I don't know' is an answer, not a failure"
+    assert end.decision is not None
+    assert end.decision.disposition is Disposition.urgent
+    assert "chest_pain" in end.decision.unresolved
+    assert CAT.question("chest_pain").watch_for in end.decision.watch_for
+
+
+def test_watch_for_is_spoken_in_the_guidance(dialog: Dialog) -> None:
+    actions = dialog.start()
+    spoken: list[str] = []
+    while not finish_of(actions):
+        listen = listen_of(actions)
+        answers = {**MILD, "fever": "not sure"}
+        actions = dialog.handle(Heard(answers.get(listen.turn, "no")))
+        spoken += said(actions)
+    assert CAT.question("fever").watch_for in spoken
+
+
+def test_commands_work_at_any_moment(dialog: Dialog) -> None:
+    dialog.start()
+    dialog.handle(Heard("my upper back hurts"))
+    question = CAT.question("chest_pain").ask
+
+    repeat = dialog.handle(Heard("can you repeat that please"))
+    assert said(repeat) == [question] and listen_of(repeat).turn == "chest_pain"
+
+    help_ = dialog.handle(Heard("help"))
+    assert said(help_) == [CAT.say("help"), question]
+
+    slower = dialog.handle(Heard("slower please"))
+    assert isinstance(slower[0], SpeakSlower) and said(slower) == [CAT.say("slower"), question]
+
+    again = dialog.handle(Heard("start over"))
+    assert said(again)[:2] == [CAT.say("start_over"), CAT.say("greeting")]
+    assert listen_of(again) == Listen("open")
+    assert dialog.report.pain.locations == []
+
+    stop = dialog.handle(Heard("stop"))
+    end = finish_of(stop)
+    assert end and end.ending is Ending.stopped and end.decision is None
+    assert said(stop) == [CAT.say("stopped")]
+    assert dialog.handle(Heard("hello")) == []
+
+
+def test_repeat_at_the_read_back_repeats_the_summary(dialog: Dialog) -> None:
+    actions = dialog.start()
+    while listen_of(actions).turn != "readback":
+        actions = dialog.handle(Heard(MILD.get(listen_of(actions).turn, "no")))
+    summary = said(actions)
+    assert dialog.handle(Heard("repeat"))[: len(summary)] == [Say(t) for t in summary]
+
+
+def test_silence_reasks_then_walk_away(dialog: Dialog) -> None:
+    dialog.start()
+    first = dialog.handle(Silence())
+    assert said(first)[0] == CAT.say("not_heard")
+    for _ in range(WALK_AWAY_SILENCES - 2):
+        dialog.handle(Silence())
+    last = dialog.handle(Silence())
+    end = finish_of(last)
+    assert end and end.ending is Ending.no_response
+    assert said(last) == [CAT.say("no_response")]
+
+
+def test_read_back_before_guidance_and_corrections(dialog: Dialog) -> None:
+    asked, end = drive(dialog, {**MILD, "readback": ["no, it's been two weeks", "yes"]})
+    assert asked.count("readback") == 2
+    assert dialog.report.pain.duration_days == 14
+    assert end.decision and end.decision.disposition is Disposition.doctor
+    assert "doctor.over_a_week" in end.decision.rule_ids
+
+
+def test_correction_in_a_separate_turn(dialog: Dialog) -> None:
+    asked, end = drive(dialog, {**MILD, "readback": ["no", "yes"], "fix": "I do have a cough"})
+    assert "fix" in asked
+    assert end.decision and "urgent.cough" in end.decision.rule_ids
+
+
+def test_correction_that_reveals_a_red_flag_is_an_emergency(dialog: Dialog) -> None:
+    _, end = drive(dialog, {**MILD, "readback": "no", "fix": "actually my legs are numb"})
+    assert end.decision and end.decision.disposition is Disposition.emergency
+
+
+def test_vague_red_flag_word_is_asked_about_next(dialog: Dialog) -> None:
+    dialog.start()
+    actions = dialog.handle(Heard("my upper back hurts and something feels numb"))
+    assert listen_of(actions).turn == "limb_numbness"
+    assert dialog.report.symptoms.limb_numbness is Answer.unknown
+
+
+def test_vague_other_word_is_asked_first_after_screening(dialog: Dialog) -> None:
+    asked, _ = drive(dialog, {**MILD, "open": "my upper back hurts, there's some tingling"})
+    history = [t for t in asked if t not in SCREENING and t not in ("open", "readback")]
+    assert history[0] == "limb_tingling"
+
+
+def test_history_stops_once_it_cannot_change_the_outcome(dialog: Dialog) -> None:
+    asked, end = drive(dialog, {**MILD, "worsening": "yes"})
+    assert end.decision and end.decision.disposition is Disposition.urgent
+    # Doctor-level questions could not change an urgent outcome, so they were skipped.
+    for q in ("recurring", "interferes_with_life", "smoking", "age_over_65"):
+        assert q not in asked
+
+
+def test_same_events_same_actions(understander: Understander) -> None:
+    runs = []
+    for _ in range(2):
+        d = Dialog(CAT, understander, date(2026, 11, 18))
+        actions = d.start()
+        for text in ["my upper back hurts", "no", "maybe", "nope", "repeat", "I don't know"]:
+            actions += d.handle(Heard(text))
+        runs.append(actions)
+    assert runs[0] == runs[1]

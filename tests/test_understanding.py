@@ -1,0 +1,221 @@
+"""Understanding free speech: hedged yes/no, numbers, durations, scores, commands, and
+symptom mentions with negation anywhere in an answer."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from kiosk.catalogue import Command, QuestionKind, expand, load
+from kiosk.symptoms import Answer
+from kiosk.understanding import Strength, Understander
+
+WEDNESDAY = date(2026, 11, 18)
+
+
+@pytest.fixture(scope="module")
+def u() -> Understander:
+    return Understander(load())
+
+
+def mentions(u: Understander, text: str) -> dict[str, str]:
+    return {m.field: m.value for m in u(text).mentions if m.definite}
+
+
+# --- yes / no / unknown -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["yes", "Yeah", "yep", "uh huh", "I think so", "yes I do", "sure", "a little", "mm hmm"],
+)
+def test_yes_with_hedges(u: Understander, text: str) -> None:
+    assert u(text).answer is Answer.yes
+
+
+@pytest.mark.parametrize(
+    "text", ["no", "nope", "nah", "not really", "I don't think so", "no I don't", "never"]
+)
+def test_no_with_hedges(u: Understander, text: str) -> None:
+    assert u(text).answer is Answer.no
+
+
+@pytest.mark.parametrize(
+    "text", ["I don't know", "not sure", "I'm not sure", "maybe", "no idea", "dunno"]
+)
+def test_dont_know_is_unknown_not_no(u: Understander, text: str) -> None:
+    assert u(text).answer is Answer.unknown
+
+
+def test_a_correction_replaces_the_first_answer(u: Understander) -> None:
+    assert u("no, wait, actually yes").answer is Answer.yes
+    assert u("yes").answer is Answer.yes
+
+
+def test_nonsense_is_not_an_answer(u: Understander) -> None:
+    r = u("purple elephants")
+    assert r.answer is None and r.command is None and not r.mentions
+
+
+# --- numbers, durations, scores -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "days"),
+    [
+        ("three days", 3),
+        ("a couple of weeks", 14),
+        ("about a month", 30),
+        ("since Monday", 2),
+        ("ten days", 10),
+        ("for 5 days", 5),
+        ("a week and a half", 10),
+        ("since yesterday", 1),
+        ("a few days", 3),
+        ("two years", 730),
+        ("it started this morning", 0),
+    ],
+)
+def test_durations(u: Understander, text: str, days: int) -> None:
+    assert u(text, QuestionKind.duration, WEDNESDAY).duration_days == days
+
+
+def test_since_the_same_weekday_is_a_week(u: Understander) -> None:
+    assert u("since Wednesday", QuestionKind.duration, WEDNESDAY).duration_days == 7
+
+
+@pytest.mark.parametrize(
+    ("text", "score"),
+    [
+        ("seven", 7),
+        ("seven out of ten", 7),
+        ("about a six", 6),
+        ("really bad", 8),
+        ("8/10", 8),
+        ("it's a two", 2),
+        ("to", 2),  # a recognizer's "two"
+        ("zero", 0),
+        ("mild", 2),
+        ("unbearable", 10),
+    ],
+)
+def test_pain_scores(u: Understander, text: str, score: int) -> None:
+    assert u(text, QuestionKind.severity).severity == score
+
+
+def test_bare_numbers_are_scores_only_when_a_score_was_asked(u: Understander) -> None:
+    assert u("seven", QuestionKind.yes_no).severity is None
+    assert u("it's about a seven out of ten", QuestionKind.yes_no).severity == 7
+    assert u("the pain is unbearable", QuestionKind.yes_no).severity == 10
+    assert u("going to the shop", QuestionKind.severity).severity is None
+
+
+# --- commands -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "command"),
+    [
+        ("repeat", Command.repeat),
+        ("can you repeat that please", Command.repeat),
+        ("say that again", Command.repeat),
+        ("start over", Command.start_over),
+        ("stop", Command.stop),
+        ("help", Command.help),
+        ("slower please", Command.slower),
+        ("slow down", Command.slower),
+    ],
+)
+def test_commands(u: Understander, text: str, command: Command) -> None:
+    assert u(text).command is command
+
+
+@pytest.mark.parametrize(
+    "text", ["it won't stop hurting", "I need to stop working", "again and again"]
+)
+def test_command_words_inside_sentences_are_not_commands(u: Understander, text: str) -> None:
+    assert u(text).command is None
+
+
+# --- symptom mentions and negation --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "field"),
+    [
+        ("no, but I can't really feel my legs", "legs_loss_of_feeling"),
+        ("no my legs went numb", "limb_numbness"),
+        ("nope, my chest feels tight", "chest_pain"),
+        ("I have chest pain", "chest_pain"),
+        ("it hurts and I can't breathe", "shortness_of_breath"),
+        ("I lost control of my bladder this morning", "bladder_bowel_problems"),
+        ("my groin feels numb", "saddle_numbness"),
+        ("the pain goes into my left arm", "pain_spreads_to_arm_jaw_or_neck"),
+        ("I passed out in the kitchen", "fainting"),
+        ("I've been coughing up blood", "coughing_blood"),
+        ("I can barely walk", "trouble_walking_or_standing"),
+        ("it wraps around into my stomach", "abdominal_pain"),
+        ("I fell off a ladder", "after_injury"),
+        ("I think I have a fever", "fever"),
+        ("no fever my legs are numb", "limb_numbness"),
+        ("I don't have a fever my legs are numb", "limb_numbness"),
+        ("no chest pain and my arms feel weak", "limb_weakness"),
+    ],
+)
+def test_red_flags_anywhere_are_positive(u: Understander, text: str, field: str) -> None:
+    assert mentions(u, text).get(field) == "yes", u(text).mentions
+
+
+@pytest.mark.parametrize(
+    ("text", "field"),
+    [
+        ("no chest pain", "chest_pain"),
+        ("I don't have any chest pain", "chest_pain"),
+        ("there's no numbness in my legs", "limb_numbness"),
+        ("I'm not short of breath", "shortness_of_breath"),
+        ("without any fever", "fever"),
+        ("I haven't lost control of my bladder", "bladder_bowel_problems"),
+        ("I never fainted", "fainting"),
+        ("i dont have chest pain", "chest_pain"),
+    ],
+)
+def test_negated_mentions_are_not_red_flags(u: Understander, text: str, field: str) -> None:
+    assert mentions(u, text).get(field) == "no", u(text).mentions
+
+
+def test_vague_word_is_a_hint_not_a_red_flag(u: Understander) -> None:
+    r = u("it feels a bit numb sometimes")
+    assert [(m.field, m.strength) for m in r.mentions] == [("limb_numbness", Strength.hint)]
+
+
+def test_hedged_mention_is_unknown(u: Understander) -> None:
+    assert mentions(u, "maybe some numbness in my legs")["limb_numbness"] == "unknown"
+    assert mentions(u, "I'm not sure if my legs are numb")["limb_numbness"] == "unknown"
+
+
+def test_statement_that_says_the_opposite_is_not_a_mention(u: Understander) -> None:
+    assert "legs_loss_of_feeling" not in mentions(u, "I can feel my legs fine")
+
+
+def test_opening_answer_fills_several_fields(u: Understander) -> None:
+    r = u("my upper back hurts since I lifted a box three days ago, it came on suddenly")
+    got = {(m.field, m.value) for m in r.mentions}
+    assert {("locations", "upper_back"), ("known_cause", "yes"), ("onset", "sudden")} <= got
+    assert r.duration_days == 3
+
+
+# --- the phrase syntax shared with the recognizers' grammars --------------------------------
+
+
+def test_expand_alternatives_and_optionals() -> None:
+    assert expand("(can't|cannot) [really] feel my (leg|legs)") == [
+        "can't really feel my leg",
+        "can't really feel my legs",
+        "can't feel my leg",
+        "can't feel my legs",
+        "cannot really feel my leg",
+        "cannot really feel my legs",
+        "cannot feel my leg",
+        "cannot feel my legs",
+    ]
