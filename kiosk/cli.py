@@ -47,7 +47,11 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(SymptomReport.model_json_schema(), indent=2))
         return 0
     if args.command == "triage":
-        raw = sys.stdin.read() if args.file == "-" else Path(args.file).read_text("utf-8")
+        try:
+            raw = sys.stdin.read() if args.file == "-" else Path(args.file).read_text("utf-8")
+        except OSError as err:
+            print(f"kiosk triage: cannot read {args.file}: {err.strerror}", file=sys.stderr)
+            return 2
         try:
             report = SymptomReport.model_validate_json(raw)
         except ValidationError as err:
