@@ -46,6 +46,7 @@ class Question(_Data):
     field: str = ""
     always: bool = False
     watch_for: str = ""
+    unknown_means: str | None = None
 
     @model_validator(mode="after")
     def _field_defaults_to_id(self) -> Question:
@@ -121,6 +122,7 @@ class Negation(_Data):
     determiners: tuple[str, ...]
     extra_pseudo: tuple[str, ...]
     extra_termination: tuple[str, ...]
+    following_for_names: tuple[str, ...]
     window: int = Field(ge=1, le=20)
 
 
@@ -209,23 +211,59 @@ class Catalogue(_Data):
         return q.watch_for if q else ""
 
 
-_GROUP = re.compile(r"\(([^()]*)\)|\[([^\[\]]*)\]|([^\s()\[\]]+)")
+_TOKEN = re.compile(r"[()\[\]|]|[^\s()\[\]|]+")
+
+
+def _parse_alternatives(tokens: list[str], pos: int, close: str) -> tuple[list[str], int]:
+    """Parse ``seq (| seq)*`` up to ``close``; returns every plain phrase it stands for."""
+    options: list[str] = []
+    current: list[list[str]] = [[""]]
+    while pos < len(tokens):
+        tok = tokens[pos]
+        if tok in "([":
+            inner, pos = _parse_alternatives(tokens, pos + 1, ")" if tok == "(" else "]")
+            current.append(inner + ([""] if tok == "[" else []))
+        elif tok == "|":
+            options += _join_product(current)
+            current = [[""]]
+            pos += 1
+        elif tok == close:
+            return options + _join_product(current), pos + 1
+        elif tok in ")]":
+            raise ValueError(f"unbalanced {tok!r}")
+        else:
+            current.append([tok])
+            pos += 1
+    if close:
+        raise ValueError(f"missing {close!r}")
+    return options + _join_product(current), pos
+
+
+def _join_product(slots_: list[list[str]]) -> list[str]:
+    out = [" ".join(w for w in combo if w) for combo in itertools.product(*slots_)]
+    return list(dict.fromkeys(out))
 
 
 def slots(phrase: str) -> list[list[str]]:
-    """Parse the catalogue's phrase syntax into word slots, each a list of alternatives.
+    """Parse the catalogue's phrase syntax into top-level word slots, each a list of the
+    plain alternatives it stands for ("" when it is optional).
 
-    ``(a|b)`` is a choice, ``[x]`` or ``[a|b]`` is optional (an empty alternative);
-    no nesting.
+    ``(a|b)`` is a choice, ``[x]`` or ``[a|b]`` is optional, and groups nest:
+    ``(pee|hold my (pee|bladder))``. A malformed phrase raises ValueError at load time.
     """
+    tokens = _TOKEN.findall(phrase.lower())
     out: list[list[str]] = []
-    for choice, optional, word in _GROUP.findall(phrase.lower()):
-        if word:
-            out.append([word])
-        elif optional:
-            out.append([*(alt.strip() for alt in optional.split("|")), ""])
+    pos = 0
+    while pos < len(tokens):
+        tok = tokens[pos]
+        if tok in "([":
+            inner, pos = _parse_alternatives(tokens, pos + 1, ")" if tok == "(" else "]")
+            out.append(inner + ([""] if tok == "[" else []))
+        elif tok in ")]|":
+            raise ValueError(f"unexpected {tok!r} in phrase {phrase!r}")
         else:
-            out.append([alt.strip() for alt in choice.split("|")])
+            out.append([tok])
+            pos += 1
     return out
 
 
@@ -301,3 +339,5 @@ def _check(c: Catalogue) -> None:
     for q in c.questions:
         if q.block is Block.screening and q.kind is QuestionKind.yes_no and not q.watch_for:
             raise ValueError(f"screening question {q.id} needs a watch_for sentence")
+        if q.block is Block.screening and q.unknown_means:
+            raise ValueError(f"screening question {q.id}: an unknown red flag is never 'no'")

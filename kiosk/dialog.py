@@ -96,7 +96,12 @@ class Dialog:
         assert isinstance(event, Heard)
         self.s.silences = 0
         q = self._current_question()
-        u = self.understand(event.text, expecting=q.kind if q else None, today=self.today)
+        u = self.understand(
+            event.text,
+            expecting=q.kind if q else None,
+            today=self.today,
+            correction=self.s.turn in (Turn.readback, Turn.fix),
+        )
 
         fixing = self.s.turn == Turn.fix
         changed = self._apply_mentions(u, current=q, override=fixing)
@@ -118,12 +123,12 @@ class Dialog:
     def _apply_mentions(self, u: Understanding, current: Question | None, override: bool) -> bool:
         """Put every mention into the report; returns whether anything changed."""
         before = self.s.report
-        own = set(current.fields) if current else set()
+        own = current.field if current else None
         for m in u.mentions:
-            if m.field in own:
+            if m.field == own:
                 continue  # answers to the current question are read in _after_answer
             self._apply(m, override)
-        self._apply_numbers(u, override=override, skip=own)
+        self._apply_numbers(u, override=override, skip=set(current.fields) if current else set())
         return self.s.report != before
 
     def _apply(self, m: Mention, override: bool) -> None:
@@ -199,13 +204,9 @@ class Dialog:
     def _read_answer(self, q: Question, u: Understanding) -> object | None:
         """The value the answer gives the question's field, or None if not understood."""
         simple = self.s.tries > 0
-        own = [m for m in u.mentions if m.field in q.fields]
+        own = [m for m in u.mentions if m.field == q.field]
         if q.kind is QuestionKind.yes_no:
-            values = {Answer(m.value) for m in own if m.field == q.field}
-            for answer in (Answer.yes, Answer.no, Answer.unknown):
-                if answer in values:
-                    return answer
-            return u.answer
+            return self._yes_no(q, own, u.answer)
         if q.kind is QuestionKind.onset:
             onsets = [Onset(m.value) for m in own]
             if onsets:
@@ -233,6 +234,26 @@ class Dialog:
                 return locations
             return [] if u.answer is Answer.unknown else None
         raise AssertionError(q.kind)
+
+    @staticmethod
+    def _yes_no(q: Question, own: list[Mention], answer: Answer | None) -> Answer | None:
+        """A clear mention decides; then the spoken yes/no; a vague word only when
+        nothing else was said, and never against the spoken answer (then: ask again)."""
+        definite = {Answer(m.value) for m in own if m.definite}
+        for value in (Answer.yes, Answer.no, Answer.unknown):
+            if value in definite:
+                return value
+        vague = {Answer(m.value) for m in own if not m.definite}
+        if answer is not None:
+            if answer is Answer.no and Answer.yes in vague:
+                return None  # "no, but it's a bit numb": ask again, more simply
+            if answer is Answer.unknown and q.unknown_means:
+                return Answer(q.unknown_means)
+            return answer
+        for value in (Answer.yes, Answer.no, Answer.unknown):
+            if value in vague:
+                return value
+        return None
 
     def _record(self, q: Question, value: object) -> None:
         if isinstance(value, tuple):  # the yes/no form of a numeric question

@@ -257,7 +257,7 @@ def build_pipeline(c: Catalogue) -> Language:
     preceding = [*base["preceding_negations"], *neg.extra_preceding]
     verbal = [t for t in preceding if t not in set(neg.determiners)]
     for name, pre, fol, pse in (
-        ("neg_any", preceding, base["following_negations"], pseudo),
+        ("neg_any", preceding, [*base["following_negations"], *neg.following_for_names], pseudo),
         ("neg_verbal", verbal, base["following_negations"], pseudo),
         ("hedged", list(c.hedges.preceding), list(c.hedges.following), []),
     ):
@@ -307,22 +307,41 @@ class Understander:
         self._score_out_of = re.compile(rf"\b(\d+(?:\.\d+)?)\s*(?:{out_of}|/\s*10)\b")
 
     def __call__(
-        self, text: str, expecting: QuestionKind | None = None, today: date | None = None
+        self,
+        text: str,
+        expecting: QuestionKind | None = None,
+        today: date | None = None,
+        correction: bool = False,
     ) -> Understanding:
+        """Understand one utterance.
+
+        ``expecting`` is the kind of question asked (None: the open question, or a
+        correction when ``correction`` is set). Bare numbers and vague time words
+        ("this morning") are only read where that kind of answer was asked for, so
+        "no, but I coughed up blood this morning" does not become the pain's duration.
+        """
         clean = _normalise(text, self.c.understanding.spellings)
         if not clean:
             return Understanding(text=text)
         doc = self.nlp(clean)
         spans = list(doc.spans[SPANS])
-        mentions = self._mentions(spans)
         digits = _digits(clean)
+        open_answer = expecting is None
+        duration, rest = self._duration_days(
+            clean, digits, today, loose=open_answer or expecting is QuestionKind.duration
+        )
         return Understanding(
             text=text,
             command=self._command(doc, spans),
             answer=self._answer(spans),
-            mentions=tuple(mentions),
-            severity=self._severity(clean, digits, expecting),
-            duration_days=self._duration_days(clean, digits, today),
+            mentions=tuple(self._mentions(spans)),
+            severity=self._severity(
+                clean,
+                rest,
+                bare=expecting is QuestionKind.severity or correction,
+                words=expecting is QuestionKind.severity or (open_answer and not correction),
+            ),
+            duration_days=duration,
         )
 
     # Mentions ----------------------------------------------------------------------------
@@ -394,41 +413,51 @@ class Understander:
 
     # Numbers -----------------------------------------------------------------------------
 
-    def _severity(self, clean: str, digits: str, expecting: QuestionKind | None) -> int | None:
+    def _severity(self, clean: str, digits: str, bare: bool, words: bool) -> int | None:
+        """A pain score: "N out of ten" anywhere; a bare number or a pain word only where
+        a score was asked for; "unbearable" and the like anywhere."""
         sev = self.c.severity
         match = self._score_out_of.search(digits)
         if match:
             return _score(match.group(1))
-        if expecting is QuestionKind.severity:
-            bare = re.search(r"\b(\d+(?:\.\d+)?)\b", digits)
-            if bare and _score(bare.group(1)) is not None:
-                return _score(bare.group(1))
-            words = clean.split()
-            if len(words) <= 3:
-                for w in words:
+        if bare:
+            number = re.search(r"\b(\d+(?:\.\d+)?)\b", digits)
+            if number and _score(number.group(1)) is not None:
+                return _score(number.group(1))
+            spoken = clean.split()
+            if len(spoken) <= 3:
+                for w in spoken:
                     if w in sev.homophones:
                         return sev.homophones[w]
-        if expecting in (QuestionKind.severity, None):
+        if words:
             word = _longest_phrase(clean, sev.words)
             if word:
                 return sev.words[word]
         word = _longest_phrase(clean, list(sev.anywhere))
         return sev.words[word] if word else None
 
-    def _duration_days(self, clean: str, digits: str, today: date | None) -> int | None:
+    def _duration_days(
+        self, clean: str, digits: str, today: date | None, loose: bool
+    ) -> tuple[int | None, str]:
+        """Days, and the text left for reading a score ("five days" is not a five).
+
+        "N days/weeks" counts anywhere; weekdays and time words only when ``loose``.
+        """
         d = self.c.durations
         match = self._duration.search(digits)
         if match:
             amount, unit, half = match.groups()
             count = float(amount) if amount[0].isdigit() else self.c.numbers.quantities[amount]
             days = (count + (0.5 if half else 0)) * d.units[unit]
-            return round(days)
+            return round(days), digits[: match.start()] + digits[match.end() :]
+        if not loose:
+            return None, digits
         if today is not None:
             for i, day in enumerate(d.weekdays):
                 if re.search(rf"\b{day}\b", clean):
-                    return (today.weekday() - i) % 7 or 7
+                    return (today.weekday() - i) % 7 or 7, digits
         phrase = _longest_phrase(clean, d.phrases)
-        return d.phrases[phrase] if phrase else None
+        return (d.phrases[phrase] if phrase else None), digits
 
 
 def _score(raw: str) -> int | None:

@@ -11,7 +11,7 @@ from kiosk.catalogue import Block, load
 from kiosk.dialog import MAX_REASKS, WALK_AWAY_SILENCES, Dialog
 from kiosk.events import Action, Ending, Finish, Heard, Listen, Priority, Say, Silence, SpeakSlower
 from kiosk.rules import Disposition
-from kiosk.symptoms import Answer
+from kiosk.symptoms import Answer, Injury
 from kiosk.understanding import Understander
 
 CAT = load()
@@ -263,3 +263,15 @@ def test_same_events_same_actions(understander: Understander) -> None:
             actions += d.handle(Heard(text))
         runs.append(actions)
     assert runs[0] == runs[1]
+
+
+def test_injury_kind_given_with_the_answer_is_kept(dialog: Dialog) -> None:
+    """Regression: the kind of injury in the answer to the injury question crashed."""
+    actions = dialog.start()
+    while listen_of(actions).turn != "after_injury":
+        actions = dialog.handle(
+            Heard({"open": "my upper back hurts"}.get(listen_of(actions).turn, "no"))
+        )
+    end = finish_of(dialog.handle(Heard("yeah, I got rear ended last week")))
+    assert end and end.decision and "emergency.injury" in end.decision.rule_ids
+    assert dialog.report.pain.injury is Injury.car_accident

@@ -219,3 +219,53 @@ def test_expand_alternatives_and_optionals() -> None:
         "cannot feel my leg",
         "cannot feel my legs",
     ]
+
+
+# --- regressions found by the vignettes ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "field", "value"),
+    [
+        ("yes, I can't control my bladder", "bladder_bowel_problems", "yes"),  # nested groups
+        ("since this morning I can't pee", "bladder_bowel_problems", "yes"),
+        ("I hurt my back playing football on Saturday", "after_injury", "yes"),
+        ("I strained my upper back lifting boxes", "known_cause", "yes"),
+        ("no, but I coughed up some blood this morning", "coughing_blood", "yes"),
+        ("yeah, ibuprofen helps", "home_care_helped", "yes"),
+        ("nothing helps", "home_care_helped", "no"),
+        ("the tablets didn't help", "home_care_helped", "no"),
+    ],
+)
+def test_phrases_the_vignettes_needed(u: Understander, text: str, field: str, value: str) -> None:
+    assert {(m.field, m.value) for m in u(text).mentions} >= {(field, value)}
+
+
+@pytest.mark.parametrize(
+    ("text", "field"),
+    [
+        ("no, my chest is fine", "chest_pain"),
+        ("no, I'm breathing fine", "shortness_of_breath"),
+        ("nope, I can walk fine", "trouble_walking_or_standing"),
+        ("no, I checked and my temperature's normal", "fever"),
+    ],
+)
+def test_fine_denies_a_vague_word(u: Understander, text: str, field: str) -> None:
+    assert all(m.value == "no" for m in u(text).mentions if m.field == field)
+
+
+def test_fine_does_not_deny_a_statement(u: Understander) -> None:
+    assert mentions(u, "I can't walk fine")["trouble_walking_or_standing"] == "yes"
+
+
+def test_time_words_are_a_duration_only_where_one_was_asked(u: Understander) -> None:
+    assert u("I coughed up blood this morning", QuestionKind.yes_no).duration_days is None
+    assert u("it started this morning", None).duration_days == 0
+    assert u("about two weeks now", QuestionKind.yes_no).duration_days == 14
+
+
+def test_a_correction_reads_a_bare_score_but_not_a_duration_as_one(u: Understander) -> None:
+    assert u("the pain is a five", correction=True).severity == 5
+    fix = u("it's been five days", correction=True)
+    assert fix.duration_days == 5 and fix.severity is None
+    assert u("yes okay", correction=True).severity is None
