@@ -132,7 +132,14 @@ class Hedges(_Data):
 
 
 class Numbers(_Data):
+    words: tuple[str, ...] = Field(min_length=11)
+    """Number words, zero first: the first eleven are the pain scores."""
     quantities: dict[str, int]
+
+
+class GrammarTemplates(_Data):
+    severity: tuple[str, ...]
+    duration: tuple[str, ...]
 
 
 class Durations(_Data):
@@ -180,6 +187,7 @@ class Catalogue(_Data):
     negation: Negation
     hedges: Hedges
     numbers: Numbers
+    grammar: GrammarTemplates
     durations: Durations
     severity: Severity
     dialog: dict[str, Any]
@@ -318,6 +326,7 @@ def load(language: str = "en") -> Catalogue:
         negation=Negation(**answers["negation"]),
         hedges=Hedges(**answers["hedges"]),
         numbers=Numbers(**answers["numbers"]),
+        grammar=GrammarTemplates(**answers["grammar"]),
         durations=Durations(**answers["durations"]),
         severity=Severity(**answers["severity"]),
         dialog=_read(d, "dialog"),

@@ -10,6 +10,10 @@ line on stdout:
 Each stdin line is what the person said; an empty line is silence (nothing heard before
 the timeout); end of input ends the session. ``report`` is the symptom report in the
 model's own JSON form, which ``kiosk triage`` accepts as it is.
+
+With ``--wav`` each stdin line is instead the path of a WAV file that the recognizer
+hears as the person's answer, and the output adds ``{"event": "heard", "text": ...}``
+with what was recognized.
 """
 
 from __future__ import annotations
@@ -65,7 +69,13 @@ def end_record(finish: Finish | None, report: SymptomReport) -> dict[str, Any]:
     }
 
 
-def chat_json(dialog: Dialog, stdin: IO[str], stdout: IO[str]) -> int:
+Transcriber = Callable[[str, Listen], str]
+"""Turns one stdin line (a WAV path) into what was heard, for the turn being listened to."""
+
+
+def chat_json(
+    dialog: Dialog, stdin: IO[str], stdout: IO[str], transcriber: Transcriber | None = None
+) -> int:
     def write(obj: dict[str, Any]) -> None:
         stdout.write(json.dumps(obj) + "\n")
         stdout.flush()
@@ -76,11 +86,14 @@ def chat_json(dialog: Dialog, stdin: IO[str], stdout: IO[str]) -> int:
         elif isinstance(action, Listen):
             write({"event": "listen", "question": action.turn})
 
-    def hear(_: Listen) -> Event | None:
+    def hear(listen: Listen) -> Event | None:
         line = stdin.readline()
         if not line:
             return None
         line = line.rstrip("\r\n")
+        if transcriber is not None and line.strip():
+            line = transcriber(line.strip(), listen)
+            write({"event": "heard", "text": line})
         return Heard(line) if line.strip() else Silence()
 
     finish = run_session(dialog, hear, emit)

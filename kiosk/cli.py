@@ -11,9 +11,13 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from kiosk import catalogue
-from kiosk.chat import chat_json, chat_text
+from kiosk import catalogue, speech_models
+from kiosk.audio import AudioFileError, read_wav
+from kiosk.chat import Transcriber, chat_json, chat_text
 from kiosk.dialog import Dialog
+from kiosk.events import Listen
+from kiosk.grammar import Grammars, vocabulary
+from kiosk.recognizer import Engine, EngineUnavailable, load_engine, transcribe
 from kiosk.rules import decide
 from kiosk.symptoms import SymptomReport
 from kiosk.understanding import Understander
@@ -32,12 +36,117 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="the session's date (YYYY-MM-DD), for 'since Monday'",
     )
+    chat.add_argument(
+        "--wav", action="store_true", help="with --json: each stdin line is a WAV file to hear"
+    )
+    _engine_options(chat)
 
     triage = sub.add_parser("triage", help="decide on a symptom report (JSON)")
     triage.add_argument("file", nargs="?", default="-", help="report file, or - for stdin")
 
     sub.add_parser("schema", help="print the symptom report's JSON Schema")
+
+    models = sub.add_parser("models", help="speech models: list, download, verify")
+    models.add_argument("action", choices=["list", "download", "verify"])
     return p
+
+
+def _engine_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--engine",
+        choices=["auto", "vosk", "pocketsphinx"],
+        default="auto",
+        help="speech recognizer (auto: Vosk when its English model is installed)",
+    )
+    p.add_argument("--model", type=Path, default=None, help="a Vosk model folder")
+
+
+def _engine(args: argparse.Namespace, grammars: Grammars) -> Engine:
+    """Load the recognizer and say on stderr which one was picked, and why."""
+    model = args.model or speech_models.installed(speech_models.ENGLISH)
+    try:
+        engine = load_engine(args.engine, model)
+    except EngineUnavailable as err:
+        raise SystemExit(f"kiosk: {err}. {speech_models.HOW_TO_INSTALL}") from None
+    why = " (no Vosk model installed)" if args.engine == "auto" and engine.name != "vosk" else ""
+    print(f"kiosk: speech recognition: {engine.name}{why}", file=sys.stderr)
+    missing: set[str] = set()
+    for turn, kind in grammars.every_turn():
+        missing |= engine.missing_words(vocabulary(grammars.for_turn(turn, kind) or ()))
+    if missing:
+        print(
+            f"kiosk: {len(missing)} grammar words unknown to {engine.name}, not heard: "
+            + " ".join(sorted(missing)),
+            file=sys.stderr,
+        )
+    return engine
+
+
+def _wav_transcriber(args: argparse.Namespace, cat: catalogue.Catalogue) -> Transcriber:
+    grammars = Grammars(cat)
+    engine = _engine(args, grammars)
+
+    def transcribe_file(line: str, listen: Listen) -> str:
+        try:
+            pcm = read_wav(Path(line))
+        except AudioFileError as err:
+            print(f"kiosk: {err}", file=sys.stderr)
+            return ""
+        return transcribe(engine, grammars.for_turn(listen.turn, listen.kind), pcm).text
+
+    return transcribe_file
+
+
+def _triage(path: str, cat: catalogue.Catalogue) -> int:
+    try:
+        raw = sys.stdin.read() if path == "-" else Path(path).read_text("utf-8")
+    except OSError as err:
+        print(f"kiosk triage: cannot read {path}: {err.strerror}", file=sys.stderr)
+        return 2
+    try:
+        report = SymptomReport.model_validate_json(raw)
+    except ValidationError as err:
+        first = err.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "(report)"
+        print(f"kiosk triage: invalid report at {where}: {first['msg']}", file=sys.stderr)
+        return 2
+    print(decide(report, cat).model_dump_json(indent=2))
+    return 0
+
+
+def _models(action: str) -> int:
+    spec = speech_models.ENGLISH
+    root = speech_models.models_dir()
+    if action == "list":
+        folder = speech_models.installed(spec, root)
+        state = f"installed in {folder}" if folder else f"not installed (looked in {root})"
+        print(f"{spec.name}: {state}")
+        print("pocketsphinx en-us: bundled with the pocketsphinx package")
+        return 0
+    if action == "verify":
+        problems = speech_models.verify(root / spec.name, spec)
+        if problems:
+            print(f"{spec.name}: " + "; ".join(problems), file=sys.stderr)
+            print(speech_models.HOW_TO_INSTALL, file=sys.stderr)
+            return 1
+        print(f"{spec.name}: intact")
+        return 0
+    from tqdm import tqdm
+
+    with tqdm(unit="B", unit_scale=True, desc=spec.name) as bar:
+
+        def progress(done: int, total: int | None) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+
+        try:
+            folder = speech_models.download(spec, root, progress=progress)
+        except speech_models.ModelError as err:
+            bar.close()
+            print(f"kiosk models download: {err}", file=sys.stderr)
+            return 1
+    print(f"{spec.name}: installed in {folder}")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -47,22 +156,15 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(SymptomReport.model_json_schema(), indent=2))
         return 0
     if args.command == "triage":
-        try:
-            raw = sys.stdin.read() if args.file == "-" else Path(args.file).read_text("utf-8")
-        except OSError as err:
-            print(f"kiosk triage: cannot read {args.file}: {err.strerror}", file=sys.stderr)
-            return 2
-        try:
-            report = SymptomReport.model_validate_json(raw)
-        except ValidationError as err:
-            first = err.errors()[0]
-            where = ".".join(str(p) for p in first["loc"]) or "(report)"
-            print(f"kiosk triage: invalid report at {where}: {first['msg']}", file=sys.stderr)
-            return 2
-        print(decide(report, cat).model_dump_json(indent=2))
-        return 0
+        return _triage(args.file, cat)
+    if args.command == "models":
+        return _models(args.action)
     if args.command == "chat":
         dialog = Dialog(cat, Understander(cat), args.today or date.today())
+        if args.wav:
+            if not args.json:
+                raise SystemExit("kiosk chat: --wav needs --json")
+            return chat_json(dialog, sys.stdin, sys.stdout, _wav_transcriber(args, cat))
         run = chat_json if args.json else chat_text
         return run(dialog, sys.stdin, sys.stdout)
     raise AssertionError(args.command)

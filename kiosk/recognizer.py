@@ -1,0 +1,324 @@
+"""Speech recognizers: 16 kHz mono PCM in, hypotheses out. Adapters only — they
+translate audio into text and decide nothing clinical.
+
+Two engines behind one small interface:
+
+* **Vosk** (preferred): streaming Kaldi with per-turn grammars. PyPI's vosk 0.3.45 has
+  no endpointer setters, so the trailing-silence rules are tuned through the model's
+  ``conf/model.conf``: the model is opened through a private overlay folder whose
+  ``model.conf`` is the original plus our ``--endpoint.*`` lines (later options win in
+  Kaldi), so the installed model is never modified.
+* **pocketsphinx** (bundled fallback): its PyPI wheel ships an English acoustic model and
+  dictionary. Per-turn grammars become small n-gram models built from the same phrase
+  lists; end of speech comes from its voice-activity ``Endpointer``.
+
+A fresh recognition is started for every listen turn, which also keeps Vosk's known
+memory growth in check.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import logging
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+SAMPLE_RATE = 16_000
+BLOCK_SECONDS = 0.2
+"""Vosk decodes in 0.2 s steps; feeding 0.2 s blocks keeps latency at that floor."""
+
+BLOCK_BYTES = int(SAMPLE_RATE * BLOCK_SECONDS) * 2
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Endpointing:
+    """When an utterance is over. Values in seconds; see README for the choice."""
+
+    trailing_silence: float = 0.6
+    """Silence after speech that ends the utterance (Vosk rule 2)."""
+    max_utterance: float = 20.0
+    """Someone talking without a pause is cut here (Vosk rule 5)."""
+    no_speech: float = 6.0
+    """Only silence for this long ends the turn as "nothing heard" (Vosk rule 1)."""
+
+    def vosk_options(self) -> list[str]:
+        return [
+            f"--endpoint.rule1.min-trailing-silence={self.no_speech}",
+            f"--endpoint.rule2.min-trailing-silence={self.trailing_silence}",
+            f"--endpoint.rule3.min-trailing-silence={self.trailing_silence + 0.3}",
+            f"--endpoint.rule4.min-trailing-silence={self.trailing_silence + 0.6}",
+            f"--endpoint.rule5.min-utterance-length={self.max_utterance}",
+        ]
+
+
+@dataclass(frozen=True)
+class Word:
+    text: str
+    conf: float
+
+
+@dataclass(frozen=True)
+class Hypothesis:
+    text: str
+    words: tuple[Word, ...] = ()
+    final: bool = False
+
+
+class Recognition(Protocol):
+    """One listen turn."""
+
+    def accept(self, pcm: bytes) -> Hypothesis | None:
+        """Feed 16-bit mono PCM. Returns the final hypothesis once the utterance has
+        ended, a partial one while it goes on, or None before any speech."""
+
+    def finish(self) -> Hypothesis:
+        """End of input: flush and return the final hypothesis (text may be empty)."""
+
+
+class Engine(Protocol):
+    name: str
+
+    def start(self, phrases: tuple[str, ...] | None) -> Recognition:
+        """Begin a turn, restricted to ``phrases`` (None: free recognition)."""
+
+    def missing_words(self, words: Iterable[str]) -> set[str]:
+        """Grammar words the model does not know (they would be silently dropped)."""
+
+
+class EngineUnavailable(RuntimeError):
+    """The engine or its model cannot be loaded; the message says how to fix it."""
+
+
+def _clean(text: str) -> str:
+    return " ".join(w for w in text.split() if w not in ("[unk]", "<unk>"))
+
+
+# --- Vosk ---------------------------------------------------------------------------------
+
+
+class VoskEngine:
+    name = "vosk"
+
+    def __init__(self, model_dir: Path, endpointing: Endpointing | None = None) -> None:
+        try:
+            import vosk
+        except ImportError as err:  # pragma: no cover - vosk is a dependency
+            raise EngineUnavailable(f"the vosk package is not installed ({err})") from err
+        if not (model_dir / "conf" / "model.conf").is_file():
+            raise EngineUnavailable(f"no Vosk model at {model_dir}")
+        vosk.SetLogLevel(-1)
+        self._vosk = vosk
+        self.endpointing = endpointing or Endpointing()
+        self._overlay = tempfile.TemporaryDirectory(prefix="kiosk-vosk-")
+        overlay = Path(self._overlay.name)
+        _overlay_model(model_dir, overlay, self.endpointing.vosk_options())
+        try:
+            self.model = vosk.Model(str(overlay))
+        except Exception as err:
+            raise EngineUnavailable(f"the Vosk model at {model_dir} did not load") from err
+        # Only models with a runtime graph (the small ones) accept a grammar.
+        self.supports_grammar = (model_dir / "graph" / "HCLr.fst").exists()
+
+    def start(self, phrases: tuple[str, ...] | None) -> VoskRecognition:
+        if phrases and self.supports_grammar:
+            grammar = json.dumps([*phrases, "[unk]"])
+            rec = self._vosk.KaldiRecognizer(self.model, SAMPLE_RATE, grammar)
+        else:
+            rec = self._vosk.KaldiRecognizer(self.model, SAMPLE_RATE)
+        rec.SetWords(True)
+        return VoskRecognition(rec)
+
+    def missing_words(self, words: Iterable[str]) -> set[str]:
+        return {w for w in words if self.model.vosk_model_find_word(w) == -1}
+
+
+def _overlay_model(model_dir: Path, overlay: Path, options: list[str]) -> None:
+    """Link every part of the model into ``overlay``, with our own conf/model.conf."""
+    for part in model_dir.iterdir():
+        if part.name != "conf":
+            (overlay / part.name).symlink_to(part.resolve())
+    conf = overlay / "conf"
+    conf.mkdir()
+    for part in (model_dir / "conf").iterdir():
+        if part.name != "model.conf":
+            (conf / part.name).symlink_to(part.resolve())
+    original = (model_dir / "conf" / "model.conf").read_text()
+    (conf / "model.conf").write_text(original.rstrip("\n") + "\n" + "\n".join(options) + "\n")
+
+
+@dataclass
+class VoskRecognition:
+    rec: object
+    done: bool = False
+
+    def accept(self, pcm: bytes) -> Hypothesis | None:
+        if self.rec.AcceptWaveform(pcm):  # type: ignore[attr-defined]
+            self.done = True
+            return _vosk_final(self.rec.Result())  # type: ignore[attr-defined]
+        partial = _clean(json.loads(self.rec.PartialResult()).get("partial", ""))  # type: ignore[attr-defined]
+        return Hypothesis(partial) if partial else None
+
+    def finish(self) -> Hypothesis:
+        return _vosk_final(self.rec.FinalResult())  # type: ignore[attr-defined]
+
+
+def _vosk_final(raw: str) -> Hypothesis:
+    data = json.loads(raw)
+    words = tuple(
+        Word(w["word"], float(w.get("conf", 1.0)))
+        for w in data.get("result", [])
+        if w["word"] != "[unk]"
+    )
+    return Hypothesis(_clean(data.get("text", "")), words, final=True)
+
+
+# --- pocketsphinx -----------------------------------------------------------------------
+
+
+class PocketsphinxEngine:
+    name = "pocketsphinx"
+
+    def __init__(self, endpointing: Endpointing | None = None) -> None:
+        try:
+            from pocketsphinx import Decoder
+        except ImportError as err:  # pragma: no cover - pocketsphinx is a dependency
+            raise EngineUnavailable(f"the pocketsphinx package is not installed ({err})") from err
+        self.endpointing = endpointing or Endpointing()
+        self.decoder = Decoder(samprate=SAMPLE_RATE, loglevel="FATAL")
+        self._free = self.decoder.current_search()
+        self._searches: dict[tuple[str, ...], str] = {}
+
+    def start(self, phrases: tuple[str, ...] | None) -> PocketsphinxRecognition:
+        search = self._free if not phrases else self._search_for(phrases)
+        self.decoder.activate_search(search)
+        return PocketsphinxRecognition(self.decoder, self.endpointing)
+
+    def missing_words(self, words: Iterable[str]) -> set[str]:
+        return {w for w in words if self.decoder.lookup_word(w) is None}
+
+    def _search_for(self, phrases: tuple[str, ...]) -> str:
+        """An n-gram model built from the phrases, made once per phrase list."""
+        if phrases not in self._searches:
+            from pocketsphinx import NGramModel
+            from pocketsphinx.lm import ArpaBoLM
+
+            known = [p for p in phrases if not self.missing_words(p.split())]
+            with contextlib.redirect_stdout(io.StringIO()):  # ArpaBoLM prints stats
+                lm = ArpaBoLM(text="\n".join(known), add_start=True)
+                lm.compute()
+                arpa = io.StringIO()
+                lm.write(arpa)
+            with tempfile.NamedTemporaryFile("w", suffix=".arpa") as f:
+                f.write(arpa.getvalue())
+                f.flush()
+                model = NGramModel(self.decoder.config, self.decoder.logmath, f.name)
+            name = f"turn{len(self._searches)}"
+            self.decoder.add_lm(name, model)
+            self._searches[phrases] = name
+        return self._searches[phrases]
+
+
+@dataclass
+class PocketsphinxRecognition:
+    decoder: object
+    endpointing: Endpointing
+    _buffer: bytearray = field(default_factory=bytearray)
+    _started: bool = False
+    _seconds: float = 0.0
+    _speech_seconds: float = 0.0
+    done: bool = False
+
+    def __post_init__(self) -> None:
+        from pocketsphinx import Endpointer
+
+        self.endpointer = Endpointer(
+            window=self.endpointing.trailing_silence, ratio=0.9, sample_rate=SAMPLE_RATE
+        )
+
+    def accept(self, pcm: bytes) -> Hypothesis | None:
+        d = self.decoder
+        self._buffer += pcm
+        size = self.endpointer.frame_bytes
+        while len(self._buffer) >= size and not self.done:
+            frame, self._buffer = bytes(self._buffer[:size]), self._buffer[size:]
+            self._seconds += self.endpointer.frame_length
+            was_speech = self.endpointer.in_speech
+            speech = self.endpointer.process(frame)
+            if speech is not None:
+                if not self._started:
+                    d.start_utt()  # type: ignore[attr-defined]
+                    self._started = True
+                d.process_raw(speech, False, False)  # type: ignore[attr-defined]
+                self._speech_seconds += self.endpointer.frame_length
+            if was_speech and not self.endpointer.in_speech:
+                return self._final()
+            if self._speech_seconds >= self.endpointing.max_utterance:
+                return self._final()
+        if self._started:
+            hyp = d.hyp()  # type: ignore[attr-defined]
+            return Hypothesis(_clean(hyp.hypstr)) if hyp and hyp.hypstr else None
+        return None
+
+    def finish(self) -> Hypothesis:
+        if self.done:
+            return Hypothesis("", final=True)
+        if self._started and self.endpointer.in_speech:
+            rest = self.endpointer.end_stream(bytes(self._buffer))
+            if rest:
+                self.decoder.process_raw(rest, False, False)  # type: ignore[attr-defined]
+        return self._final()
+
+    def _final(self) -> Hypothesis:
+        self.done = True
+        if not self._started:
+            return Hypothesis("", final=True)
+        d = self.decoder
+        d.end_utt()  # type: ignore[attr-defined]
+        hyp = d.hyp()  # type: ignore[attr-defined]
+        logmath = d.logmath  # type: ignore[attr-defined]
+        words = tuple(
+            Word(seg.word.split("(")[0], float(logmath.exp(seg.prob)))
+            for seg in d.seg()  # type: ignore[attr-defined]
+            if not seg.word.startswith(("<", "["))
+        )
+        return Hypothesis(_clean(hyp.hypstr) if hyp else "", words, final=True)
+
+
+# --- choosing -----------------------------------------------------------------------------
+
+
+def load_engine(
+    choice: str, vosk_model: Path | None, endpointing: Endpointing | None = None
+) -> Engine:
+    """``vosk``, ``pocketsphinx`` or ``auto`` (Vosk when its model is installed)."""
+    if choice == "pocketsphinx":
+        return PocketsphinxEngine(endpointing)
+    if choice == "vosk":
+        if vosk_model is None:
+            raise EngineUnavailable("no Vosk model is installed")
+        return VoskEngine(vosk_model, endpointing)
+    if choice == "auto":
+        if vosk_model is not None and (vosk_model / "conf" / "model.conf").is_file():
+            return VoskEngine(vosk_model, endpointing)
+        return PocketsphinxEngine(endpointing)
+    raise ValueError(f"unknown engine {choice!r}: use auto, vosk or pocketsphinx")
+
+
+def transcribe(engine: Engine, phrases: tuple[str, ...] | None, pcm: bytes) -> Hypothesis:
+    """Recognize a whole recording as one turn, streamed in 0.2 s blocks as a microphone
+    would deliver it, followed by a second of silence so the endpointer can close."""
+    recognition = engine.start(phrases)
+    tail = bytes(SAMPLE_RATE * 2)
+    data = pcm + tail
+    for i in range(0, len(data), BLOCK_BYTES):
+        hyp = recognition.accept(data[i : i + BLOCK_BYTES])
+        if hyp is not None and hyp.final:
+            return hyp
+    return recognition.finish()
