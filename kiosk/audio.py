@@ -1,9 +1,15 @@
-"""Audio in and out: WAV files and (later) sound devices. Everything leaves here as
-16 kHz mono 16-bit PCM, whatever rate and channel count it came in with."""
+"""Audio in and out: WAV files and sound devices. Adapters only. Everything recorded
+leaves here as 16 kHz mono 16-bit PCM, whatever rate and channel count it came in with;
+nothing recorded is ever written to disk."""
 
 from __future__ import annotations
 
+import logging
+import queue
+import time
 import wave
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -44,3 +50,131 @@ def read_wav(path: Path) -> bytes:
         raise AudioFileError(f"{path}: {width * 8}-bit samples are not supported")
     samples = samples.reshape(-1, channels)
     return to_recognizer_rate(samples, rate).tobytes()
+
+
+# --- sound devices (sounddevice / PortAudio) ----------------------------------------------
+
+
+log = logging.getLogger(__name__)
+
+
+class DeviceError(RuntimeError):
+    """A sound device is missing, or failed while in use."""
+
+
+def _sd():  # type: ignore[no-untyped-def]
+    """sounddevice, imported late: it needs PortAudio, which text front ends do not."""
+    try:
+        import sounddevice
+    except OSError as err:  # PortAudio library missing
+        raise DeviceError(f"PortAudio is not available ({err}); install libportaudio2") from err
+    return sounddevice
+
+
+def list_devices() -> list[dict[str, object]]:
+    sd = _sd()
+    out = []
+    for index, dev in enumerate(sd.query_devices()):
+        out.append(
+            {
+                "index": index,
+                "name": dev["name"],
+                "inputs": dev["max_input_channels"],
+                "outputs": dev["max_output_channels"],
+                "rate": dev["default_samplerate"],
+            }
+        )
+    return out
+
+
+def find_device(spec: str | int | None, kind: str) -> int | None:
+    """A device by index, or by (part of) its name; None is the system default."""
+    if spec is None or spec == "":
+        return None
+    sd = _sd()
+    if isinstance(spec, int) or str(spec).isdigit():
+        return int(spec)
+    key = "max_input_channels" if kind == "input" else "max_output_channels"
+    for index, dev in enumerate(sd.query_devices()):
+        if str(spec).lower() in dev["name"].lower() and dev[key] > 0:
+            return index
+    raise DeviceError(f"no {kind} device named like {spec!r}; see 'kiosk devices'")
+
+
+@dataclass
+class Microphone:
+    """Capture at the device's own rate, delivered as 16 kHz mono PCM blocks.
+
+    The stream is open only while listening: the kiosk is half-duplex, so what the
+    microphone picks up while the kiosk talks is never heard as an answer.
+    """
+
+    device: int | None = None
+    block_seconds: float = 0.1
+    overflows: int = 0
+    _queue: queue.Queue[bytes] = field(default_factory=lambda: queue.Queue(maxsize=600))
+
+    def blocks(self, stop_after: float) -> Iterator[bytes]:
+        """Yield 16 kHz PCM blocks until the caller stops or ``stop_after`` seconds."""
+        sd = _sd()
+        info = sd.query_devices(self.device, "input")
+        rate = int(info["default_samplerate"])
+        resampler = soxr.ResampleStream(rate, SAMPLE_RATE, 1, dtype="int16")
+        self._queue = queue.Queue(maxsize=600)
+
+        def callback(indata, frames, when, status) -> None:  # type: ignore[no-untyped-def]
+            if status.input_overflow:
+                self.overflows += 1
+            try:
+                self._queue.put_nowait(bytes(indata))
+            except queue.Full:
+                self.overflows += 1
+
+        try:
+            stream = sd.RawInputStream(
+                samplerate=rate,
+                channels=1,
+                dtype="int16",
+                device=self.device,
+                blocksize=int(rate * self.block_seconds),
+                callback=callback,
+            )
+        except Exception as err:
+            raise DeviceError(f"cannot open the microphone: {err}") from err
+        started = time.monotonic()
+        overflows_before = self.overflows
+        with stream:
+            while time.monotonic() - started < stop_after:
+                try:
+                    raw = self._queue.get(timeout=2.0)
+                except queue.Empty:
+                    raise DeviceError("the microphone delivered no audio for 2 s") from None
+                pcm = resampler.resample_chunk(np.frombuffer(raw, dtype=np.int16))
+                if pcm.size:
+                    yield pcm.astype(np.int16).tobytes()
+        if self.overflows > overflows_before:
+            log.warning("microphone overflowed %d times", self.overflows - overflows_before)
+
+
+@dataclass
+class Loudspeaker:
+    """Plays clips and returns only when playback has physically finished."""
+
+    device: int | None = None
+    margin: float = 0.25
+    """Extra quiet time after playback before the microphone opens (room echo)."""
+
+    def play(self, samples: np.ndarray, rate: int) -> None:
+        sd = _sd()
+        try:
+            out_rate = int(sd.query_devices(self.device, "output")["default_samplerate"])
+            data = samples.astype(np.float32)
+            if out_rate != rate:
+                data = soxr.resample(data, rate, out_rate)
+            data = np.clip(np.round(data), -32768, 32767).astype(np.int16)
+            sd.play(data, samplerate=out_rate, device=self.device, blocking=True)
+        except DeviceError:
+            raise
+        except Exception as err:
+            raise DeviceError(f"the loudspeaker failed: {err}") from err
+        time.sleep(self.margin)

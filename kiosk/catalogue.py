@@ -192,6 +192,8 @@ class Catalogue(_Data):
     severity: Severity
     dialog: dict[str, Any]
     guidance: Guidance
+    pronounce: dict[str, str]
+    """Spoken forms for text-to-speech ("911" -> "nine one one")."""
 
     def question(self, qid: str) -> Question:
         for q in self.questions:
@@ -203,6 +205,12 @@ class Catalogue(_Data):
         """A dialog sentence by key, with its placeholders filled."""
         text = self.dialog[key]
         return text.format(**values) if values else text
+
+    def spoken(self, text: str) -> str:
+        """The text as the voice should say it."""
+        for written, said in self.pronounce.items():
+            text = re.sub(rf"(?<!\w){re.escape(written)}(?!\w)", said, text)
+        return text
 
     def label(self, field: str) -> str:
         return self.guidance.labels[field]
@@ -331,6 +339,7 @@ def load(language: str = "en") -> Catalogue:
         severity=Severity(**answers["severity"]),
         dialog=_read(d, "dialog"),
         guidance=Guidance(**_read(d, "guidance")),
+        pronounce=_read(d, "speech")["pronounce"],
     )
     _check(catalogue)
     return catalogue

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from datetime import date
 from pathlib import Path
@@ -12,15 +13,25 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from kiosk import catalogue, speech_models
-from kiosk.audio import AudioFileError, read_wav
+from kiosk.audio import (
+    AudioFileError,
+    DeviceError,
+    Loudspeaker,
+    Microphone,
+    find_device,
+    list_devices,
+    read_wav,
+)
 from kiosk.chat import Transcriber, chat_json, chat_text
 from kiosk.dialog import Dialog
 from kiosk.events import Listen
 from kiosk.grammar import Grammars, vocabulary
 from kiosk.recognizer import Engine, EngineUnavailable, load_engine, transcribe
 from kiosk.rules import decide
+from kiosk.speech import SpeechError, Voice
 from kiosk.symptoms import SymptomReport
 from kiosk.understanding import Understander
+from kiosk.voice import VoiceKiosk
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -45,6 +56,16 @@ def _parser() -> argparse.ArgumentParser:
     triage.add_argument("file", nargs="?", default="-", help="report file, or - for stdin")
 
     sub.add_parser("schema", help="print the symptom report's JSON Schema")
+
+    run = sub.add_parser("run", help="the voice kiosk on the sound devices, session after session")
+    _engine_options(run)
+    run.add_argument("--input", default=None, help="microphone: index or part of its name")
+    run.add_argument("--output", default=None, help="loudspeaker: index or part of its name")
+    run.add_argument("--rate", type=int, default=150, help="speaking rate, words per minute")
+    run.add_argument("--volume", type=float, default=1.0, help="speaking volume, 0.0 to 1.0")
+    run.add_argument("--sessions", type=int, default=None, help="stop after this many sessions")
+
+    sub.add_parser("devices", help="list the sound devices")
 
     models = sub.add_parser("models", help="speech models: list, download, verify")
     models.add_argument("action", choices=["list", "download", "verify"])
@@ -133,19 +154,64 @@ def _models(action: str) -> int:
         return 0
     from tqdm import tqdm
 
-    with tqdm(unit="B", unit_scale=True, desc=spec.name) as bar:
+    # The bar starts with the first bytes, so a failure to connect is the error alone.
+    bars: list[tqdm] = []
 
-        def progress(done: int, total: int | None) -> None:
-            bar.total = total
-            bar.update(done - bar.n)
+    def progress(done: int, total: int | None) -> None:
+        if not bars:
+            bars.append(tqdm(total=total, unit="B", unit_scale=True, desc=spec.name))
+        bars[0].update(done - bars[0].n)
 
+    try:
         try:
             folder = speech_models.download(spec, root, progress=progress)
-        except speech_models.ModelError as err:
-            bar.close()
-            print(f"kiosk models download: {err}", file=sys.stderr)
-            return 1
+        finally:
+            for bar in bars:
+                bar.close()
+    except speech_models.ModelError as err:
+        print(f"kiosk models download: {err}", file=sys.stderr)
+        return 1
     print(f"{spec.name}: installed in {folder}")
+    return 0
+
+
+def _devices() -> int:
+    try:
+        devices = list_devices()
+    except DeviceError as err:
+        print(f"kiosk devices: {err}", file=sys.stderr)
+        return 1
+    if not devices:
+        print(
+            "kiosk devices: no sound devices found (is a microphone plugged in?)", file=sys.stderr
+        )
+        return 1
+    for d in devices:
+        kinds = "/".join(k for k, n in (("in", d["inputs"]), ("out", d["outputs"])) if n)
+        print(f"{d['index']:>3}  {d['name']}  ({kinds}, {d['rate']:.0f} Hz)")
+    return 0
+
+
+def _run(args: argparse.Namespace, cat: catalogue.Catalogue) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    engine = _engine(args, Grammars(cat))
+    try:
+        kiosk = VoiceKiosk(
+            cat,
+            Understander(cat),
+            engine,
+            Microphone(find_device(args.input, "input")),
+            Loudspeaker(find_device(args.output, "output")),
+            Voice(rate=args.rate, volume=args.volume, spoken=cat.spoken),
+        )
+        kiosk.prepare()
+        print("kiosk: ready", file=sys.stderr, flush=True)
+        kiosk.run(args.sessions)
+    except (DeviceError, SpeechError) as err:
+        print(f"kiosk run: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 0
     return 0
 
 
@@ -159,6 +225,10 @@ def main(argv: list[str] | None = None) -> int:
         return _triage(args.file, cat)
     if args.command == "models":
         return _models(args.action)
+    if args.command == "devices":
+        return _devices()
+    if args.command == "run":
+        return _run(args, cat)
     if args.command == "chat":
         dialog = Dialog(cat, Understander(cat), args.today or date.today())
         if args.wav:

@@ -13,6 +13,7 @@ object. The safety rules live here and in ``kiosk.rules``:
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
@@ -117,6 +118,21 @@ class Dialog:
             return self._after_fix(changed)
         assert q is not None
         return self._after_answer(q, u)
+
+    def red_flag_in(self, text: str) -> bool:
+        """Would hearing ``text`` now end the session with the emergency guidance?
+
+        Asked of partial recognition results, so the kiosk can act before the person
+        has finished the sentence. Changes nothing: it tries on a copy of the state.
+        """
+        if self.s.done or not text.strip():
+            return False
+        saved = copy.deepcopy(self.s)
+        try:
+            actions = self.handle(Heard(text))
+        finally:
+            self.s = saved
+        return any(isinstance(a, Say) and a.priority is Priority.emergency for a in actions)
 
     # --- applying what was heard ------------------------------------------------------------
 

@@ -128,7 +128,7 @@ class VoskEngine:
 
     def start(self, phrases: tuple[str, ...] | None) -> VoskRecognition:
         if phrases and self.supports_grammar:
-            grammar = json.dumps([*phrases, "[unk]"])
+            grammar = json.dumps([*phrases, "[unk]"], ensure_ascii=False)
             rec = self._vosk.KaldiRecognizer(self.model, SAMPLE_RATE, grammar)
         else:
             rec = self._vosk.KaldiRecognizer(self.model, SAMPLE_RATE)

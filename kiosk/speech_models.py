@@ -10,6 +10,7 @@ SHA-256 sums written at install time lets ``verify`` find later corruption.
 from __future__ import annotations
 
 import hashlib
+import http.client
 import json
 import os
 import shutil
@@ -31,6 +32,9 @@ class ModelSpec:
     sha256: str
     required: tuple[str, ...]
     """Files a working model must have."""
+    url_env: str | None = None
+    """An environment variable that, when set, replaces ``url`` (a local mirror); the
+    download is still checked against ``sha256``."""
 
 
 ENGLISH = ModelSpec(
@@ -45,6 +49,7 @@ ENGLISH = ModelSpec(
         "conf/mfcc.conf",
         "graph/phones/word_boundary.int",
     ),
+    url_env="KIOSK_VOSK_MODEL_URL",
 )
 
 KNOWN = {ENGLISH.name: ENGLISH}
@@ -78,15 +83,24 @@ def download(
     url: str | None = None,
     progress: Callable[[int, int | None], None] | None = None,
 ) -> Path:
-    """Fetch, check and unpack a model; returns its folder. Raises ModelError."""
+    """Fetch, check and unpack a model; returns its folder. Raises ModelError.
+
+    The source is ``url``, else ``$<spec.url_env>`` when set, else ``spec.url``."""
     root = root or models_dir()
-    root.mkdir(parents=True, exist_ok=True)
+    url = url or (spec.url_env and os.environ.get(spec.url_env)) or spec.url
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise ModelError(
+            f"Cannot create the models folder {root}: {err.strerror or err}. Set "
+            "KIOSK_MODELS_DIR to a writable folder and run 'kiosk models download' again."
+        ) from err
     target = root / spec.name
     part = root / f"{spec.name}.zip.part"
     digest = hashlib.sha256()
     try:
         with (
-            urllib.request.urlopen(url or spec.url, timeout=60) as response,
+            urllib.request.urlopen(url, timeout=60) as response,
             part.open("wb") as out,
         ):
             total = int(response.headers.get("Content-Length") or 0) or None
@@ -97,10 +111,12 @@ def download(
                 done += len(chunk)
                 if progress:
                     progress(done, total)
-    except OSError as err:
+    # HTTPException: e.g. IncompleteRead when a chunked response is cut off; ValueError:
+    # a malformed URL (from url= or the environment).
+    except (OSError, http.client.HTTPException, ValueError) as err:
         part.unlink(missing_ok=True)
         raise ModelError(
-            f"Could not download {spec.name} from {url or spec.url}: {err}. Check the "
+            f"Could not download {spec.name} from {url}: {err or type(err).__name__}. Check the "
             "internet connection and run 'kiosk models download' again."
         ) from err
     if digest.hexdigest() != spec.sha256:
@@ -113,6 +129,12 @@ def download(
         )
     try:
         _unpack(part, root, target, spec)
+    except OSError as err:
+        raise ModelError(
+            f"Could not install {spec.name} in {root}: {err}. Make sure that folder is "
+            "writable, has about 100 MB free and holds nothing else named "
+            f"{spec.name}, then run 'kiosk models download' again."
+        ) from err
     finally:
         part.unlink(missing_ok=True)
     return target
@@ -164,11 +186,19 @@ def verify(folder: Path, spec: ModelSpec) -> list[str]:
     manifest = folder / MANIFEST
     if not manifest.is_file():
         return [*problems, "no manifest (not installed by 'kiosk models download')"]
-    expected = json.loads(manifest.read_text())
+    try:
+        expected = json.loads(manifest.read_text("utf-8"))
+    except (OSError, ValueError):
+        expected = None
+    if not isinstance(expected, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in expected.items()
+    ):
+        return [*problems, f"corrupt manifest {MANIFEST}"]
     for name, digest in expected.items():
         path = folder / name
         if not path.is_file():
-            problems.append(f"missing {name}")
+            if f"missing {name}" not in problems:  # a required file already reported
+                problems.append(f"missing {name}")
         elif _sha256(path) != digest:
             problems.append(f"changed or corrupt: {name}")
     return problems

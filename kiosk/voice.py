@@ -1,0 +1,167 @@
+"""The voice loop: the dialog behind a microphone and a loudspeaker.
+
+A shell around the core: it plays what the dialog says, listens when the dialog
+listens, and hands back what the recognizer heard. It decides nothing clinical; even
+"is this partial sentence already a red flag?" is asked of the dialog.
+
+* Half-duplex: the microphone is open only while listening, and opens only once
+  playback has physically finished (plus a short margin), so the kiosk never hears
+  itself.
+* A red flag is acted on before the sentence ends: once it is stable in the partial
+  hypothesis (two partials in a row), listening stops and the emergency guidance
+  follows.
+* Emergency speech is said twice and never cut off (nothing listens while it plays).
+* Timeouts count audio time, not wall-clock time, so a slow machine never hears
+  silence that was not there.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+from kiosk.audio import Loudspeaker, Microphone
+from kiosk.catalogue import Catalogue
+from kiosk.dialog import Dialog
+from kiosk.events import Event, Finish, Heard, Listen, Priority, Say, Silence, SpeakSlower
+from kiosk.grammar import Grammars
+from kiosk.recognizer import SAMPLE_RATE, Engine
+from kiosk.speech import Voice
+from kiosk.understanding import Understander
+
+log = logging.getLogger(__name__)
+
+EMERGENCY_REPEATS = 2
+
+
+@dataclass(frozen=True)
+class ListenSettings:
+    no_speech_timeout: float = 8.0
+    """Seconds of audio without speech before the turn counts as silence."""
+    max_utterance: float = 20.0
+    """Someone talking without a pause is cut off here and the turn ends."""
+    stable_partials: int = 2
+    """A red flag must be in this many partial hypotheses in a row to be acted on."""
+
+
+@dataclass
+class StablePartial:
+    """Counts consecutive partial hypotheses that carry a red flag."""
+
+    needed: int
+    streak: int = 0
+
+    def update(self, flagged: bool) -> bool:
+        self.streak = self.streak + 1 if flagged else 0
+        return self.streak >= self.needed
+
+
+class VoiceKiosk:
+    def __init__(
+        self,
+        catalogue: Catalogue,
+        understander: Understander,
+        engine: Engine,
+        microphone: Microphone,
+        loudspeaker: Loudspeaker,
+        voice: Voice,
+        settings: ListenSettings | None = None,
+        today: Callable[[], date] = date.today,
+    ) -> None:
+        self.c = catalogue
+        self.understander = understander
+        self.engine = engine
+        self.grammars = Grammars(catalogue)
+        self.mic = microphone
+        self.speaker = loudspeaker
+        self.voice = voice
+        self.settings = settings or ListenSettings()
+        self.today = today
+
+    def prepare(self) -> None:
+        """Render every fixed sentence now, so no question waits on synthesis."""
+        fixed = [v for v in self.c.dialog.values() if isinstance(v, str) and "{" not in v]
+        fixed += [q.ask for q in self.c.questions] + [q.simple for q in self.c.questions]
+        self.voice.prerender(fixed)
+
+    # --- one session ------------------------------------------------------------------
+
+    def session(self, first_words: str = "") -> Finish | None:
+        """Greet, triage, give guidance. ``first_words`` is what woke the kiosk: if it
+        already carries a red flag, the emergency guidance comes at once."""
+        dialog = Dialog(self.c, self.understander, self.today())
+        actions = list(dialog.start())
+        if first_words and dialog.red_flag_in(first_words):
+            actions = [a for a in actions if not isinstance(a, Say | Listen)]
+            actions += dialog.handle(Heard(first_words))
+        while actions:
+            action = actions.pop(0)
+            if isinstance(action, Say):
+                self.say(action)
+            elif isinstance(action, SpeakSlower):
+                self.voice.slower()
+            elif isinstance(action, Listen):
+                actions += dialog.handle(self.listen(action, dialog))
+            elif isinstance(action, Finish):
+                outcome = action.decision.disposition.value if action.decision else "none"
+                log.info("session ended: %s, disposition %s", action.ending.value, outcome)
+                return action
+        return None
+
+    def say(self, action: Say) -> None:
+        clip = self.voice.render(action.text)
+        times = EMERGENCY_REPEATS if action.priority is Priority.emergency else 1
+        for _ in range(times):
+            self.speaker.play(clip.samples, clip.rate)
+
+    def listen(self, listen: Listen, dialog: Dialog) -> Event:
+        recognition = self.engine.start(self.grammars.for_turn(listen.turn, listen.kind))
+        stable = StablePartial(self.settings.stable_partials)
+        heard_speech = False
+        audio_seconds = 0.0
+        limit = self.settings.no_speech_timeout + self.settings.max_utterance
+        for block in self.mic.blocks(stop_after=limit):
+            audio_seconds += len(block) / 2 / SAMPLE_RATE
+            hyp = recognition.accept(block)
+            if hyp is not None and hyp.final:
+                return Heard(hyp.text) if hyp.text else Silence()
+            if hyp is not None:
+                heard_speech = True
+                if stable.update(dialog.red_flag_in(hyp.text)):
+                    return Heard(hyp.text)
+            if not heard_speech and audio_seconds >= self.settings.no_speech_timeout:
+                return Silence()
+            if audio_seconds >= limit:
+                break
+        hyp = recognition.finish()
+        return Heard(hyp.text) if hyp.text else Silence()
+
+    # --- between sessions -----------------------------------------------------------
+
+    def wait_for_someone(self) -> str:
+        """Idle until someone speaks; returns what they said (it may be a red flag)."""
+        while True:
+            recognition = self.engine.start(None)
+            seconds = 0.0
+            for block in self.mic.blocks(stop_after=self.settings.max_utterance):
+                seconds += len(block) / 2 / SAMPLE_RATE
+                hyp = recognition.accept(block)
+                if hyp is not None and hyp.final and hyp.text:
+                    return hyp.text
+                if hyp is not None and hyp.final:
+                    break
+            else:
+                hyp = recognition.finish()
+                if hyp.text:
+                    return hyp.text
+
+    def run(self, sessions: int | None = None) -> None:
+        """Session after session (or ``sessions`` of them); nothing carries over."""
+        done = 0
+        while sessions is None or done < sessions:
+            first = self.wait_for_someone()
+            log.info("session started")
+            self.session(first)
+            done += 1

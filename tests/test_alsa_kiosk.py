@@ -1,0 +1,90 @@
+"""`kiosk run` through the real PortAudio/ALSA path, with files for devices: the
+patient's speech goes in through the microphone path; what the kiosk said comes out as
+a file, which is then recognized to check it told the person to call 911."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from kiosk.audio import read_wav
+from kiosk.catalogue import load
+from kiosk.recognizer import PocketsphinxEngine, transcribe
+from kiosk.speech import Voice as Voice_
+from tests.alsa_files import RATE, raw_from_wav, wav_from_raw, write_config
+from tests.kiosk_process import kiosk_command
+from tests.synth import Voice, available, say
+
+pytestmark = pytest.mark.skipif(
+    not (available("flite") and shutil.which("sox") and Path("/usr/share/alsa/alsa.conf").exists()),
+    reason="needs flite, sox and ALSA's configuration",
+)
+
+CAT = load()
+
+
+def kiosk_sentences() -> tuple[str, ...]:
+    """Everything the kiosk can say in its guidance, as the recognizer's grammar."""
+    texts = [d.guidance.replace("{reason}", "") for d in CAT.guidance.disposition.values()]
+    texts += [*CAT.guidance.reasons.values(), CAT.say("greeting"), CAT.say("open_question")]
+    return tuple(_words(CAT.spoken(t)) for t in texts)
+
+
+def _words(text: str) -> str:
+    return " ".join(re.sub(r"[^a-z' ]", " ", text.lower()).split())
+
+
+def closest(heard: str, candidates: dict[str, str]) -> str:
+    said = set(heard.split())
+    return max(
+        candidates,
+        key=lambda k: len(said & set(candidates[k].split())) / len(set(candidates[k].split())),
+    )
+
+
+def test_red_flag_heard_through_the_microphone_gets_call_911(tmp_path: Path) -> None:
+    patient = say(
+        "I have chest pain and I can't breathe", Voice("flite", "slt"), tmp_path / "p.wav"
+    )
+    mic = raw_from_wav(patient, tmp_path / "mic.raw")
+    speaker = tmp_path / "speaker.raw"
+    conf = write_config(tmp_path, mic, speaker)
+    env = {**os.environ, "ALSA_CONFIG_PATH": str(conf)}
+    run = subprocess.run(
+        kiosk_command("run", "--engine", "pocketsphinx", "--sessions", "1", "--rate", "140"),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert run.returncode == 0, run.stderr
+    assert "disposition emergency" in run.stderr
+    assert speaker.exists() and speaker.stat().st_size > 0
+
+    heard = transcribe(
+        PocketsphinxEngine(),
+        kiosk_sentences(),
+        read_wav(wav_from_raw(speaker, tmp_path / "out.wav")),
+    ).text
+    emergency = _words(
+        CAT.spoken(CAT.guidance.disposition["emergency"].guidance.replace("{reason}", ""))
+    )
+    others = {
+        k: _words(CAT.spoken(v.guidance.replace("{reason}", "")))
+        for k, v in CAT.guidance.disposition.items()
+    }
+    assert closest(heard, others) == "emergency", heard
+    assert "one one" in heard, heard  # "nine one one", not "nine hundred and eleven"
+    assert emergency.startswith("call nine one one now")
+
+    # Said twice, and never cut off: longer than two renderings of its shortest form.
+    shortest = Voice_(rate=140, spoken=CAT.spoken).render(
+        CAT.guidance.disposition["emergency"].guidance.replace("{reason}", "")
+    )
+    out_seconds = speaker.stat().st_size / 2 / RATE
+    assert out_seconds > 2 * shortest.seconds
