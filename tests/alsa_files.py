@@ -30,7 +30,9 @@ pcm.kiosk_mic {{
 pcm.kiosk_speaker {{
     type file
     slave.pcm "null"
-    file "{speaker_raw}"
+    # Through a pipe, so every stream the kiosk opens appends: the file holds all it
+    # said (the plugin would otherwise overwrite the file on each open).
+    file "| cat >> {speaker_raw}"
     format "raw"
 }}
 """
