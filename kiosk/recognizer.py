@@ -125,10 +125,14 @@ class VoskEngine:
             raise EngineUnavailable(f"the Vosk model at {model_dir} did not load") from err
         # Only models with a runtime graph (the small ones) accept a grammar.
         self.supports_grammar = (model_dir / "graph" / "HCLr.fst").exists()
+        self._known: dict[str, bool] = {}
 
     def start(self, phrases: tuple[str, ...] | None) -> VoskRecognition:
         if phrases and self.supports_grammar:
-            grammar = json.dumps([*phrases, "[unk]"], ensure_ascii=False)
+            # Phrases with words the model lacks are left out here (and reported once
+            # at start-up) rather than mangled by Vosk, which drops such words.
+            known = [p for p in phrases if not self._missing(p)]
+            grammar = json.dumps([*known, "[unk]"], ensure_ascii=False)
             rec = self._vosk.KaldiRecognizer(self.model, SAMPLE_RATE, grammar)
         else:
             rec = self._vosk.KaldiRecognizer(self.model, SAMPLE_RATE)
@@ -137,6 +141,11 @@ class VoskEngine:
 
     def missing_words(self, words: Iterable[str]) -> set[str]:
         return {w for w in words if self.model.vosk_model_find_word(w) == -1}
+
+    def _missing(self, phrase: str) -> bool:
+        if phrase not in self._known:
+            self._known[phrase] = bool(self.missing_words(phrase.split()))
+        return self._known[phrase]
 
 
 def _overlay_model(model_dir: Path, overlay: Path, options: list[str]) -> None:

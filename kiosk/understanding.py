@@ -130,8 +130,9 @@ class ClauseSplitter:
     """Marks where a new clause starts, so a negation cannot reach across it.
 
     A clause starts after punctuation, and at a clause word ("my", "i", "it") that follows
-    a mention, an answer word or "and", unless it sits in the middle of a mention
-    ("numbness in *my* legs").
+    a mention, an answer ("not really"), an answer word or "and", unless it sits in the
+    middle of a mention ("numbness in *my* legs"). Recognizers give no punctuation, so
+    these are the only clause marks speech has.
     """
 
     clause_starts: frozenset[str]
@@ -143,6 +144,8 @@ class ClauseSplitter:
         for span in doc.spans.get(SPANS, []):
             if span.id_ in _MENTION:
                 inside.update(range(span.start + 1, span.end))
+                ends.add(span.end)
+            elif span.id_ == "answer":  # "not really | my bottom feels numb"
                 ends.add(span.end)
         for i, token in enumerate(doc):
             if i == 0:

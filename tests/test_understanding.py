@@ -269,3 +269,16 @@ def test_a_correction_reads_a_bare_score_but_not_a_duration_as_one(u: Understand
     fix = u("it's been five days", correction=True)
     assert fix.duration_days == 5 and fix.severity is None
     assert u("yes okay", correction=True).severity is None
+
+
+@pytest.mark.parametrize(
+    ("text", "field"),
+    [
+        # What pocketsphinx heard in the spoken vignettes: no commas, no "but".
+        ("not really my bottom feels kind of numb know", "saddle_numbness"),
+        ("about a six the numbness reactions barely stand up", "trouble_walking_or_standing"),
+        ("i don't think so my legs are numb", "limb_numbness"),
+    ],
+)
+def test_spoken_answers_without_punctuation(u: Understander, text: str, field: str) -> None:
+    assert mentions(u, text).get(field) == "yes", u(text).mentions
