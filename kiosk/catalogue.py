@@ -138,6 +138,7 @@ class Numbers(_Data):
 
 
 class GrammarTemplates(_Data):
+    command: tuple[str, ...]
     severity: tuple[str, ...]
     duration: tuple[str, ...]
 

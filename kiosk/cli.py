@@ -113,7 +113,8 @@ def _wav_transcriber(args: argparse.Namespace, cat: catalogue.Catalogue) -> Tran
         except AudioFileError as err:
             print(f"kiosk: {err}", file=sys.stderr)
             return ""
-        return transcribe(engine, grammars.for_turn(listen.turn, listen.kind), pcm).text
+        phrases = grammars.for_turn(listen.turn, listen.kind, engine.free_recognition)
+        return transcribe(engine, phrases, pcm).text
 
     return transcribe_file
 

@@ -36,7 +36,8 @@ def _always(c: Catalogue) -> tuple[str, ...]:
     red_flags = set(EMERGENCY_FIELDS) | {"injury"}
     out = _field_phrases(c, red_flags)
     for group in c.commands.phrases().values():
-        out += _phrases(group)
+        out += [t.format(command=p) for t in c.grammar.command for p in _phrases(group)]
+    out += list(c.commands.politeness)
     out += _phrases([*c.answers.yes, *c.answers.no, *c.answers.unknown, *c.answers.corrections])
     out += _phrases([*c.negation.determiners, *c.negation.following_for_names])
     return tuple(out)
@@ -74,15 +75,32 @@ class Grammars:
         self._always = _always(catalogue)
         self._built: dict[tuple[str, QuestionKind], tuple[str, ...]] = {}
 
-    def for_turn(self, turn: str, kind: QuestionKind | None) -> tuple[str, ...] | None:
-        """The phrases to recognize for one listen turn, or None for free recognition."""
+    def for_turn(
+        self, turn: str, kind: QuestionKind | None, free: bool = True
+    ) -> tuple[str, ...] | None:
+        """The phrases to recognize for one listen turn, or None for free recognition.
+
+        ``free`` says whether the engine does free recognition well; when it does not
+        (pocketsphinx's general model is weak), open turns get every phrase the
+        catalogue knows instead: nothing else could be understood anyway.
+        """
         if kind is None or turn in FREE_TURNS:
-            return None
+            return None if free else self.everything()
         key = (turn, kind)
         if key not in self._built:
             phrases = [*self._always, *_kind_phrases(self.c, turn, kind)]
             self._built[key] = tuple(dict.fromkeys(phrases))
         return self._built[key]
+
+    def everything(self) -> tuple[str, ...]:
+        """Every phrase in the catalogue, for open turns on engines without free speech."""
+        if ("*", QuestionKind.yes_no) not in self._built:
+            phrases = list(self._always)
+            phrases += _field_phrases(self.c, {name for name, _ in self.c.mentions.sets})
+            for kind in (QuestionKind.severity, QuestionKind.duration):
+                phrases += _kind_phrases(self.c, kind.value, kind)
+            self._built[("*", QuestionKind.yes_no)] = tuple(dict.fromkeys(phrases))
+        return self._built[("*", QuestionKind.yes_no)]
 
     def every_turn(self) -> list[tuple[str, QuestionKind]]:
         """Every grammar-restricted turn the dialog can produce (for start-up checks)."""

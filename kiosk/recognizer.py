@@ -84,6 +84,8 @@ class Recognition(Protocol):
 
 class Engine(Protocol):
     name: str
+    free_recognition: bool
+    """Whether recognition without a grammar is good enough for open questions."""
 
     def start(self, phrases: tuple[str, ...] | None) -> Recognition:
         """Begin a turn, restricted to ``phrases`` (None: free recognition)."""
@@ -105,6 +107,7 @@ def _clean(text: str) -> str:
 
 class VoskEngine:
     name = "vosk"
+    free_recognition = True
 
     def __init__(self, model_dir: Path, endpointing: Endpointing | None = None) -> None:
         try:
@@ -193,6 +196,7 @@ def _vosk_final(raw: str) -> Hypothesis:
 
 class PocketsphinxEngine:
     name = "pocketsphinx"
+    free_recognition = False
 
     def __init__(self, endpointing: Endpointing | None = None) -> None:
         try:
@@ -203,11 +207,17 @@ class PocketsphinxEngine:
         self.decoder = Decoder(samprate=SAMPLE_RATE, loglevel="FATAL")
         self._free = self.decoder.current_search()
         self._searches: dict[tuple[str, ...], str] = {}
+        self._active: PocketsphinxRecognition | None = None
 
     def start(self, phrases: tuple[str, ...] | None) -> PocketsphinxRecognition:
+        # A turn left mid-utterance (a red flag acted on from a partial) must be closed,
+        # or the decoder refuses to switch searches.
+        if self._active is not None:
+            self._active.abandon()
         search = self._free if not phrases else self._search_for(phrases)
         self.decoder.activate_search(search)
-        return PocketsphinxRecognition(self.decoder, self.endpointing)
+        self._active = PocketsphinxRecognition(self.decoder, self.endpointing)
+        return self._active
 
     def missing_words(self, words: Iterable[str]) -> set[str]:
         return {w for w in words if self.decoder.lookup_word(w) is None}
@@ -279,10 +289,18 @@ class PocketsphinxRecognition:
         if self.done:
             return Hypothesis("", final=True)
         if self._started and self.endpointer.in_speech:
-            rest = self.endpointer.end_stream(bytes(self._buffer))
+            # end_stream wants at most one frame, and fails on an empty one.
+            tail = bytes(self._buffer[: self.endpointer.frame_bytes])
+            rest = self.endpointer.end_stream(tail.ljust(self.endpointer.frame_bytes, b"\0"))
             if rest:
                 self.decoder.process_raw(rest, False, False)  # type: ignore[attr-defined]
         return self._final()
+
+    def abandon(self) -> None:
+        """Close an utterance nobody will read the result of."""
+        if self._started and not self.done:
+            self.done = True
+            self.decoder.end_utt()  # type: ignore[attr-defined]
 
     def _final(self) -> Hypothesis:
         self.done = True

@@ -117,7 +117,8 @@ class VoiceKiosk:
             self.speaker.play(clip.samples, clip.rate)
 
     def listen(self, listen: Listen, dialog: Dialog) -> Event:
-        recognition = self.engine.start(self.grammars.for_turn(listen.turn, listen.kind))
+        free = self.engine.free_recognition
+        recognition = self.engine.start(self.grammars.for_turn(listen.turn, listen.kind, free))
         stable = StablePartial(self.settings.stable_partials)
         heard_speech = False
         audio_seconds = 0.0
@@ -143,7 +144,9 @@ class VoiceKiosk:
     def wait_for_someone(self) -> str:
         """Idle until someone speaks; returns what they said (it may be a red flag)."""
         while True:
-            recognition = self.engine.start(None)
+            recognition = self.engine.start(
+                None if self.engine.free_recognition else self.grammars.everything()
+            )
             seconds = 0.0
             for block in self.mic.blocks(stop_after=self.settings.max_utterance):
                 seconds += len(block) / 2 / SAMPLE_RATE

@@ -138,3 +138,29 @@ def test_pain_scores(
 def test_silence_is_heard_as_nothing(engine: PocketsphinxEngine) -> None:
     phrases = GRAMMARS.for_turn("chest_pain", CAT.question("chest_pain").kind)
     assert transcribe(engine, phrases, bytes(16000 * 2 * 2)).text == ""
+
+
+def test_turn_abandoned_mid_utterance_does_not_block_the_next(
+    engine: PocketsphinxEngine, tmp_path: Path
+) -> None:
+    """Regression: acting on a partial red flag left the decoder mid-utterance, and the
+    next turn could not switch searches."""
+    pcm = read_wav(say("no, but I can't really feel my legs", CLEAN[0], tmp_path / "a.wav"))
+    first = engine.start(GRAMMARS.for_turn("fever", CAT.question("fever").kind))
+    for i in range(0, len(pcm) // 2, 6400):
+        first.accept(pcm[i : i + 6400])  # half the sentence, then walk away
+    wav = say("yes", CLEAN[0], tmp_path / "b.wav")
+    assert transcribe(engine, None, read_wav(wav)).text == "yes"
+
+
+def test_input_ending_mid_sentence_still_gives_the_words(
+    engine: PocketsphinxEngine, tmp_path: Path
+) -> None:
+    """Regression: end of input in the middle of speech crashed the endpointer."""
+    pcm = read_wav(say("no, but I can't really feel my legs", CLEAN[0], tmp_path / "a.wav"))
+    # Stop while still talking, on a whole number of endpointer frames (30 ms).
+    cut = pcm[: len(pcm) - len(pcm) % 9600 - 9600]
+    recognition = engine.start(None)
+    for i in range(0, len(cut), 3200):
+        recognition.accept(cut[i : i + 3200])
+    assert "feel" in recognition.finish().text
