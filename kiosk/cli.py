@@ -91,9 +91,10 @@ def _engine(args: argparse.Namespace, grammars: Grammars) -> Engine:
         raise SystemExit(f"kiosk: {err}. {speech_models.HOW_TO_INSTALL}") from None
     why = " (no Vosk model installed)" if args.engine == "auto" and engine.name != "vosk" else ""
     print(f"kiosk: speech recognition: {engine.name}{why}", file=sys.stderr)
-    missing: set[str] = set()
+    words: set[str] = vocabulary(grammars.everything())
     for turn, kind in grammars.every_turn():
-        missing |= engine.missing_words(vocabulary(grammars.for_turn(turn, kind) or ()))
+        words |= vocabulary(grammars.for_turn(turn, kind) or ())
+    missing = engine.missing_words(words)
     if missing:
         print(
             f"kiosk: {len(missing)} grammar words unknown to {engine.name}, not heard: "
@@ -207,7 +208,10 @@ def _run(args: argparse.Namespace, cat: catalogue.Catalogue) -> int:
         )
         kiosk.prepare()
         print("kiosk: ready", file=sys.stderr, flush=True)
-        kiosk.run(args.sessions)
+        try:
+            kiosk.run(args.sessions)
+        finally:
+            kiosk.voice.close()
     except (DeviceError, SpeechError) as err:
         print(f"kiosk run: {err}", file=sys.stderr)
         return 1

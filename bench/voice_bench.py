@@ -1,0 +1,210 @@
+"""Speed and memory of the voice path, per recognition engine. Not a test: run it on the
+target machine and put the figures in the README.
+
+    .venv/bin/python bench/voice_bench.py            # every engine available here
+    .venv/bin/python bench/voice_bench.py --engine pocketsphinx
+
+Measured (audio time comes from the recordings, processing time from the clock):
+
+* reply latency: end of the person's speech -> first sample of the kiosk's reply, and
+  the part of it that is not the endpoint's trailing silence (the overhead);
+* red flag -> "Call 911": end of the red flag's last word -> first sample of the
+  emergency guidance, acting on partial results;
+* real-time factor of the recognizer;
+* peak memory (RSS) of a process doing all of the above;
+* cold start -> ready to listen, for ``kiosk run`` on file-backed ALSA devices.
+
+Patient speech is synthesized with flite (CMU's voices), as in the tests. The output
+device's own latency is not included (there is no sound card here): add the device's
+reported output latency on the target.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from kiosk.audio import read_wav  # noqa: E402
+from kiosk.catalogue import load  # noqa: E402
+from kiosk.dialog import Dialog  # noqa: E402
+from kiosk.events import Heard, Listen  # noqa: E402
+from kiosk.grammar import Grammars  # noqa: E402
+from kiosk.recognizer import BLOCK_BYTES, SAMPLE_RATE, Engine, load_engine  # noqa: E402
+from kiosk.speech import Voice  # noqa: E402
+from kiosk.speech_models import ENGLISH, installed  # noqa: E402
+from kiosk.understanding import Understander  # noqa: E402
+from kiosk.voice import StablePartial  # noqa: E402
+from tests.synth import Voice as Patient  # noqa: E402
+from tests.synth import say  # noqa: E402
+
+ANSWERS = ["no", "yes", "I don't think so", "about a six", "nope", "not really"]
+RED_FLAG = ("no, but I can't really feel my legs", " and I have been to the shops this morning")
+
+
+def seconds(pcm: bytes) -> float:
+    return len(pcm) / 2 / SAMPLE_RATE
+
+
+def measure(engine_name: str) -> dict[str, object]:
+    cat = load()
+    understander = Understander(cat)
+    grammars = Grammars(cat)
+    engine: Engine = load_engine(engine_name, installed(ENGLISH))
+    voice = Voice(spoken=cat.spoken)
+    voice.prerender([q.ask for q in cat.questions])
+    tmp = Path(tempfile.mkdtemp(prefix="kiosk-bench-"))
+    patient = Patient("flite", "slt")
+    silence = bytes(int(SAMPLE_RATE * 1.5) * 2)
+
+    replies, overheads, processing, audio = [], [], 0.0, 0.0
+    for i, text in enumerate(ANSWERS * 3):
+        speech = read_wav(say(text, patient, tmp / f"a{i}.wav"))
+        dialog = Dialog(cat, understander, date.today())
+        dialog.start()
+        dialog.handle(Heard("my upper back hurts"))  # now at the first screening question
+        turn = Listen("chest_pain", cat.question("chest_pain").kind)
+        rec = engine.start(grammars.for_turn(turn.turn, turn.kind, engine.free_recognition))
+        data = speech + silence
+        fed = 0.0
+        for start in range(0, len(data), BLOCK_BYTES):
+            block = data[start : start + BLOCK_BYTES]
+            t0 = time.perf_counter()
+            hyp = rec.accept(block)
+            spent = time.perf_counter() - t0
+            processing += spent
+            audio += seconds(block)
+            fed += seconds(block)
+            if hyp is not None and hyp.final:
+                break
+        t0 = time.perf_counter()
+        actions = dialog.handle(Heard(hyp.text if hyp and hyp.final else rec.finish().text))
+        first_say = next(a for a in actions if hasattr(a, "text"))
+        voice.render(first_say.text)
+        overhead = spent + time.perf_counter() - t0
+        # The endpoint fires at `fed` seconds of audio; speech ended at len(speech).
+        replies.append(fed - seconds(speech) + overhead)
+        overheads.append(overhead)
+
+    # Red flag -> "Call 911", acting on stable partial results.
+    flag_part = read_wav(say(RED_FLAG[0], patient, tmp / "flag.wav"))
+    rest_part = read_wav(say(RED_FLAG[1], patient, tmp / "rest.wav"))
+    dialog = Dialog(cat, understander, date.today())
+    dialog.start()
+    dialog.handle(Heard("my upper back hurts"))
+    turn = Listen("chest_pain", cat.question("chest_pain").kind)
+    rec = engine.start(grammars.for_turn(turn.turn, turn.kind, engine.free_recognition))
+    stable = StablePartial(2)
+    data, fed, red_flag_delay = flag_part + rest_part + silence, 0.0, None
+    for start in range(0, len(data), BLOCK_BYTES):
+        block = data[start : start + BLOCK_BYTES]
+        t0 = time.perf_counter()
+        hyp = rec.accept(block)
+        fed += seconds(block)
+        text = hyp.text if hyp else ""
+        act = bool(hyp and hyp.final) or (
+            hyp is not None and stable.update(dialog.red_flag_in(text))
+        )
+        if act:
+            actions = dialog.handle(Heard(text))
+            voice.render(actions[0].text)  # the emergency guidance (not cached: has a reason)
+            red_flag_delay = fed - seconds(flag_part) + time.perf_counter() - t0
+            break
+
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return {
+        "engine": engine.name,
+        "reply_latency_s": round(statistics.median(replies), 3),
+        "reply_overhead_ms": round(1000 * statistics.median(overheads), 1),
+        "reply_overhead_max_ms": round(1000 * max(overheads), 1),
+        "red_flag_to_911_s": None if red_flag_delay is None else round(red_flag_delay, 3),
+        "real_time_factor": round(processing / audio, 3),
+        "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
+    }
+
+
+def cold_start(engine_name: str) -> float | None:
+    """Seconds from starting ``kiosk run`` to "ready", on file-backed ALSA devices."""
+    alsa = Path("/usr/share/alsa/alsa.conf")
+    if not alsa.exists():
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        silence = Path(tmp) / "mic.raw"
+        silence.write_bytes(bytes(44100 * 2 * 2))
+        conf = Path(tmp) / "asound.conf"
+        conf.write_text(
+            alsa.read_text()
+            + f"""
+pcm.!default {{ type asym playback.pcm "o" capture.pcm "i" }}
+pcm.i {{ type file slave.pcm "null" file "/dev/null" infile "{silence}" format "raw" }}
+pcm.o {{ type file slave.pcm "null" file "/dev/null" format "raw" }}
+"""
+        )
+        env = {**os.environ, "ALSA_CONFIG_PATH": str(conf)}
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "kiosk.cli", "run", "--engine", engine_name],
+            cwd=ROOT,
+            env=env,
+            stderr=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            text=True,
+        )
+        assert proc.stderr
+        for line in proc.stderr:
+            if "ready" in line:
+                elapsed = time.perf_counter() - t0
+                break
+        else:
+            elapsed = None
+        proc.kill()
+        proc.wait()
+        return elapsed
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--engine", choices=["vosk", "pocketsphinx"], default=None)
+    p.add_argument("--one", action="store_true", help=argparse.SUPPRESS)
+    args = p.parse_args()
+    if args.one:
+        print(json.dumps(measure(args.engine)))
+        return
+    engines = (
+        [args.engine]
+        if args.engine
+        else ["pocketsphinx"] + (["vosk"] if installed(ENGLISH) else [])
+    )
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, {platform.platform()}, "
+        f"Python {platform.python_version()}"
+    )
+    for name in engines:
+        # One process per engine, so peak memory is that engine's alone.
+        out = subprocess.run(
+            [sys.executable, __file__, "--one", "--engine", name],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        result = json.loads(out.stdout.strip().splitlines()[-1])
+        result["cold_start_s"] = cold_start(name)
+        print(json.dumps(result))
+    if "vosk" not in engines:
+        print("vosk: the English model is not installed (kiosk models download)")
+
+
+if __name__ == "__main__":
+    main()
