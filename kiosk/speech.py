@@ -3,23 +3,24 @@ kiosk plays through its own output device. pyttsx3 is never asked to play anythi
 itself: its Linux driver shells out to ``aplay`` on the default device and cannot say
 when playback ended, and the kiosk must know exactly when it stopped talking.
 
-Fixed prompts are rendered once and cached, so no question waits on synthesis.
+Fixed prompts are rendered once, in the background, and cached, so no question waits
+on synthesis. Each sentence is rendered in its own short-lived process: pyttsx3's espeak
+driver is asynchronous and, in a long-lived process, can deliver one sentence's audio
+as another's (see kiosk/tts_process.py).
 """
 
 from __future__ import annotations
 
-import contextlib
 import io
 import itertools
 import queue
-import tempfile
+import subprocess
+import sys
 import threading
-import time
 import wave
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
@@ -48,9 +49,8 @@ class SpeechError(RuntimeError):
 class Voice:
     """Text in, audio out, cached by (text, rate, volume).
 
-    pyttsx3 must stay on the thread that created it, so one worker thread owns it and
-    renders in priority order: a sentence the kiosk is about to say goes before the
-    background pre-rendering of prompts, so start-up does not wait for the cache.
+    Renders through the process's one text-to-speech worker (see ``_Worker``), in
+    priority order: a sentence about to be said goes before background pre-rendering.
     """
 
     def __init__(
@@ -59,17 +59,9 @@ class Voice:
         self.rate = rate
         self.volume = volume
         self.spoken = spoken
-        self._cache: dict[tuple[str, int, float], Clip] = {}
-        self._tmp = tempfile.TemporaryDirectory(prefix="kiosk-tts-")
-        self._count = 0
-        self._jobs: queue.PriorityQueue[tuple[int, int, str, int, Future[Clip]]] = (
-            queue.PriorityQueue()
-        )
-        self._seq = itertools.count()
-        started: Future[None] = Future()
-        self._worker = threading.Thread(target=self._work, args=(started,), name="tts", daemon=True)
-        self._worker.start()
-        started.result()  # raises SpeechError if pyttsx3 could not start
+        self._cache: dict[tuple[str, int], Clip] = {}
+        self._pending: list[Future[Clip]] = []
+        self._worker = _Worker.get()
 
     def slower(self) -> None:
         self.rate = max(MIN_RATE, int(self.rate * SLOWER_STEP))
@@ -81,57 +73,91 @@ class Voice:
     def prerender(self, texts: list[str]) -> None:
         """Queue ``texts`` for rendering in the background; returns at once."""
         for text in texts:
-            self._submit(text, LATER)
+            self._pending.append(self._submit(text, LATER))
 
     def close(self) -> None:
-        """Drop pending pre-rendering and stop the worker (quietly, before exit)."""
-        while True:
-            try:
-                *_, future = self._jobs.get_nowait()
-                future.cancel()
-            except queue.Empty:
-                break
-        self._jobs.put((LATER + 1, next(self._seq), "", 0, Future()))
-        self._worker.join(timeout=5)
+        """Drop this voice's pending pre-rendering (so nothing is mid-synthesis at exit)."""
+        for future in self._pending:
+            future.cancel()
+        for future in self._pending:
+            if not future.cancelled():
+                future.exception()  # wait for the one in progress
+        self._pending.clear()
 
     def _submit(self, text: str, priority: int) -> Future[Clip]:
-        key = (text, self.rate, self.volume)
-        if key in self._cache:
-            done: Future[Clip] = Future()
-            done.set_result(self._cache[key])
-            return done
+        key = (text, self.rate)
         future: Future[Clip] = Future()
-        self._jobs.put((priority, next(self._seq), text, self.rate, future))
+        if key in self._cache:
+            future.set_result(self._cache[key])
+            return future
+        raw = self._worker.submit(self.spoken(text), self.rate, priority)
+        raw.add_done_callback(lambda done: self._finish(key, done, future))
+        return future
+
+    def _finish(self, key: tuple[str, int], done: Future[Clip], future: Future[Clip]) -> None:
+        if done.cancelled():
+            future.cancel()
+            return
+        if done.exception() is not None:
+            future.set_exception(done.exception())  # type: ignore[arg-type]
+            return
+        clip = done.result()
+        if self.volume != 1.0:
+            samples = np.clip(clip.samples * self.volume, -32768, 32767).astype(np.int16)
+            clip = Clip(samples, clip.rate)
+        self._cache[key] = clip
+        future.set_result(clip)
+
+
+class _Worker:
+    """The one thread that renders, one sentence at a time, most urgent first."""
+
+    _instance: _Worker | None = None
+    _guard = threading.Lock()
+
+    @classmethod
+    def get(cls) -> _Worker:
+        with cls._guard:
+            if cls._instance is None:
+                cls._instance = cls()
+            return cls._instance
+
+    def __init__(self) -> None:
+        self._jobs: queue.PriorityQueue[tuple[int, int, str, int, Future[Clip]]] = (
+            queue.PriorityQueue()
+        )
+        self._seq = itertools.count()
+        started: Future[None] = Future()
+        thread = threading.Thread(target=self._work, args=(started,), name="tts", daemon=True)
+        thread.start()
+        try:
+            started.result()
+        except SpeechError:
+            _Worker._instance = None
+            raise
+
+    def submit(self, text: str, rate: int, priority: int) -> Future[Clip]:
+        future: Future[Clip] = Future()
+        self._jobs.put((priority, next(self._seq), text, rate, future))
         return future
 
     def _work(self, started: Future[None]) -> None:
         try:
-            import pyttsx3
-
-            self._engine = pyttsx3.init()
-        except Exception as err:  # the driver raises many kinds of errors
-            started.set_exception(
-                SpeechError(f"text-to-speech did not start ({err}); is espeak-ng installed?")
-            )
+            self._synthesize("ok", 150)  # fail at start-up, not mid-conversation
+        except SpeechError as err:
+            started.set_exception(err)
             return
         started.set_result(None)
         while True:
-            priority, _, text, rate, future = self._jobs.get()
-            if priority > LATER:
-                return
+            _, _, text, rate, future = self._jobs.get()
             if not future.set_running_or_notify_cancel():
                 continue
-            key = (text, rate, self.volume)
             try:
-                clip = self._cache.get(key) or self._synthesize_retrying(text, rate)
-                self._cache[key] = clip
-                future.set_result(clip)
+                future.set_result(self._synthesize_retrying(text, rate))
             except Exception as err:
                 future.set_exception(err)
 
     def _synthesize_retrying(self, text: str, rate: int) -> Clip:
-        """pyttsx3's espeak loop now and then ends before the audio is delivered
-        (pyttsx3 #219); a second attempt has always worked."""
         for attempt in range(SYNTH_ATTEMPTS):
             try:
                 return self._synthesize(text, rate)
@@ -140,42 +166,27 @@ class Voice:
                     raise
         raise AssertionError("unreachable")
 
-    def _synthesize(self, text: str, rate: int) -> Clip:
-        """On the worker thread only."""
-        self._count += 1
-        path = Path(self._tmp.name) / f"say{self._count}.wav"
-        self._engine.setProperty("rate", rate)
-        # The espeak driver prints "Audio saved to ..." on stdout, which carries the
-        # JSON protocol in some front ends: keep it off. (Process-wide, but nothing
-        # else prints through sys.stdout: the front ends hold their own stream.)
-        with contextlib.redirect_stdout(io.StringIO()):
-            self._engine.save_to_file(self.spoken(text), str(path))
-            self._engine.runAndWait()
-            # pyttsx3's espeak driver can return before the file is written
-            # (pyttsx3 #219); wait for it, so the next sentence cannot take over.
-            # Synthesis runs at tens of times real time: allow generously for that.
-            raw, sample_rate = _wait_for_wav(path, timeout=2.0 + len(text) / 40)
-        path.unlink(missing_ok=True)
-        if raw is None:
-            raise SpeechError(f"text-to-speech produced no audio for {text[:40]!r}")
-        samples = np.frombuffer(raw, dtype="<i2")
-        if self.volume != 1.0:
-            samples = np.clip(samples * self.volume, -32768, 32767).astype(np.int16)
-        return Clip(samples.copy(), sample_rate)
-
-
-def _wait_for_wav(path: Path, timeout: float) -> tuple[bytes | None, int]:
-    """The frames of a WAV file once it is completely written (its header counts all
-    the data), or None after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    @staticmethod
+    def _synthesize(text: str, rate: int) -> Clip:
+        """One pyttsx3 process per sentence (see kiosk/tts_process.py for why)."""
         try:
-            size = path.stat().st_size
-            with wave.open(str(path), "rb") as w:
-                frames = w.getnframes()
-                if frames and size >= 44 + frames * w.getsampwidth():
-                    return w.readframes(frames), w.getframerate()
-        except (OSError, EOFError, wave.Error):
-            pass
-        time.sleep(0.01)
-    return None, 0
+            done = subprocess.run(
+                [sys.executable, "-m", "kiosk.tts_process", str(rate)],
+                input=text.encode(),
+                capture_output=True,
+                timeout=30,
+                check=False,
+            )
+        except (OSError, subprocess.TimeoutExpired) as err:
+            raise SpeechError(f"text-to-speech did not run: {err}") from err
+        if done.returncode != 0:
+            why = done.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["?"]
+            raise SpeechError(f"text-to-speech failed ({why[0]}); is espeak-ng installed?")
+        try:
+            with wave.open(io.BytesIO(done.stdout), "rb") as w:
+                return Clip(
+                    np.frombuffer(w.readframes(w.getnframes()), dtype="<i2").copy(),
+                    w.getframerate(),
+                )
+        except (EOFError, wave.Error) as err:
+            raise SpeechError(f"text-to-speech gave unreadable audio: {err}") from err

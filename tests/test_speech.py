@@ -1,0 +1,50 @@
+"""The kiosk's voice: pyttsx3 (espeak-ng) rendering, real synthesis, no mocks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from kiosk.catalogue import load
+from kiosk.speech import Voice
+
+CAT = load()
+
+
+@pytest.fixture(scope="module")
+def voice() -> Voice:
+    return Voice(rate=150, spoken=CAT.spoken)
+
+
+def test_renders_speech_audio(voice: Voice) -> None:
+    clip = voice.render("Do you have any chest pain?")
+    assert clip.rate > 8000 and 0.8 < clip.seconds < 4.0
+    assert np.abs(clip.samples).max() > 1000  # not silence
+
+
+def test_911_is_said_as_nine_one_one(voice: Voice) -> None:
+    said = voice.render("Call 911 now.")
+    assert np.array_equal(said.samples, voice.render("Call nine one one now.").samples)
+
+
+def test_same_sentence_same_audio_even_with_background_rendering(voice: Voice) -> None:
+    """Regression: pyttsx3's asynchronous espeak driver let one sentence's audio land in
+    another's file when many were rendered in a row in one process."""
+    first = {q.id: voice.render(q.ask).samples for q in CAT.questions[:12]}
+    other = Voice(rate=150, spoken=CAT.spoken)
+    other.prerender([q.simple for q in CAT.questions])
+    for q in CAT.questions[:12]:
+        assert np.array_equal(other.render(q.ask).samples, first[q.id]), q.id
+    other.close()
+
+
+def test_slower_and_volume() -> None:
+    normal = Voice(rate=160)
+    slow = Voice(rate=160)
+    slow.slower()
+    assert slow.rate < normal.rate
+    text = "Is the pain getting worse, or changing?"
+    assert slow.render(text).seconds > normal.render(text).seconds * 1.1
+    quiet = Voice(rate=160, volume=0.5)
+    loud_peak = np.abs(normal.render(text).samples).max()
+    assert np.abs(quiet.render(text).samples).max() == pytest.approx(loud_peak / 2, rel=0.02)
