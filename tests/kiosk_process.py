@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,10 +41,12 @@ def converse(
     default: str = "no",
     extra_args: tuple[str, ...] = (),
     timeout: float = 60,
+    line_for: Callable[[str], str] = str,
 ) -> Transcript:
     """Run one session. ``answers`` maps a question id ("open", "readback", "chest_pain",
     ...) to what the person says; a list gives successive answers when it is asked again.
-    Unlisted questions get ``default``."""
+    Unlisted questions get ``default``. ``line_for`` turns an answer into the stdin line
+    (with ``--wav``: the path of a recording of it)."""
     proc = subprocess.Popen(
         kiosk_command("chat", "--json", "--today", TODAY, *extra_args),
         stdin=subprocess.PIPE,
@@ -69,7 +72,7 @@ def converse(
                     n = used.get(q, 0)
                     used[q] = n + 1
                     given = given[min(n, len(given) - 1)]
-                proc.stdin.write(given + "\n")
+                proc.stdin.write(line_for(given) + "\n")
                 proc.stdin.flush()
             if event["event"] == "end":
                 break
