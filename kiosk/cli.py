@@ -13,6 +13,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from kiosk import catalogue, speech_models
+from kiosk import config as config_file
 from kiosk.audio import (
     AudioFileError,
     DeviceError,
@@ -31,12 +32,18 @@ from kiosk.rules import decide
 from kiosk.speech import SpeechError, Voice
 from kiosk.symptoms import SymptomReport
 from kiosk.understanding import Understander
-from kiosk.voice import VoiceKiosk
+from kiosk.voice import ListenSettings, VoiceKiosk
 
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="kiosk", description="Back pain triage kiosk.")
-    p.add_argument("--language", default="en", help="prompt catalogue (prompts/<language>)")
+    p.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        help=f"configuration file (default {config_file.DEFAULT_FILE} if it exists)",
+    )
+    p.add_argument("--language", default=None, help="prompt catalogue (prompts/<language>)")
     sub = p.add_subparsers(dest="command", required=True)
 
     chat = sub.add_parser("chat", help="talk to the kiosk by typing")
@@ -61,9 +68,12 @@ def _parser() -> argparse.ArgumentParser:
     _engine_options(run)
     run.add_argument("--input", default=None, help="microphone: index or part of its name")
     run.add_argument("--output", default=None, help="loudspeaker: index or part of its name")
-    run.add_argument("--rate", type=int, default=150, help="speaking rate, words per minute")
-    run.add_argument("--volume", type=float, default=1.0, help="speaking volume, 0.0 to 1.0")
+    run.add_argument("--rate", type=int, default=None, help="speaking rate, words per minute")
+    run.add_argument("--volume", type=float, default=None, help="speaking volume, 0.0 to 1.0")
     run.add_argument("--sessions", type=int, default=None, help="stop after this many sessions")
+
+    config = sub.add_parser("config", help="the effective configuration")
+    config.add_argument("action", choices=["show"])
 
     sub.add_parser("devices", help="list the sound devices")
 
@@ -76,20 +86,20 @@ def _engine_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--engine",
         choices=["auto", "vosk", "pocketsphinx"],
-        default="auto",
+        default=None,
         help="speech recognizer (auto: Vosk when its English model is installed)",
     )
     p.add_argument("--model", type=Path, default=None, help="a Vosk model folder")
 
 
-def _engine(args: argparse.Namespace, grammars: Grammars) -> Engine:
+def _engine(cfg: config_file.KioskConfig, grammars: Grammars) -> Engine:
     """Load the recognizer and say on stderr which one was picked, and why."""
-    model = args.model or speech_models.installed(speech_models.ENGLISH)
+    model = cfg.model_path or speech_models.installed(speech_models.ENGLISH)
     try:
-        engine = load_engine(args.engine, model)
+        engine = load_engine(cfg.engine, model)
     except EngineUnavailable as err:
         raise SystemExit(f"kiosk: {err}. {speech_models.HOW_TO_INSTALL}") from None
-    why = " (no Vosk model installed)" if args.engine == "auto" and engine.name != "vosk" else ""
+    why = " (no Vosk model installed)" if cfg.engine == "auto" and engine.name != "vosk" else ""
     print(f"kiosk: speech recognition: {engine.name}{why}", file=sys.stderr)
     words: set[str] = vocabulary(grammars.everything())
     for turn, kind in grammars.every_turn():
@@ -104,9 +114,9 @@ def _engine(args: argparse.Namespace, grammars: Grammars) -> Engine:
     return engine
 
 
-def _wav_transcriber(args: argparse.Namespace, cat: catalogue.Catalogue) -> Transcriber:
+def _wav_transcriber(cfg: config_file.KioskConfig, cat: catalogue.Catalogue) -> Transcriber:
     grammars = Grammars(cat)
-    engine = _engine(args, grammars)
+    engine = _engine(cfg, grammars)
 
     def transcribe_file(line: str, listen: Listen) -> str:
         try:
@@ -194,17 +204,21 @@ def _devices() -> int:
     return 0
 
 
-def _run(args: argparse.Namespace, cat: catalogue.Catalogue) -> int:
+def _run(args: argparse.Namespace, cfg: config_file.KioskConfig, cat: catalogue.Catalogue) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    engine = _engine(args, Grammars(cat))
+    engine = _engine(cfg, Grammars(cat))
     try:
         kiosk = VoiceKiosk(
             cat,
             Understander(cat),
             engine,
-            Microphone(find_device(args.input, "input")),
-            Loudspeaker(find_device(args.output, "output")),
-            Voice(rate=args.rate, volume=args.volume, spoken=cat.spoken),
+            Microphone(find_device(cfg.input_device, "input")),
+            Loudspeaker(find_device(cfg.output_device, "output")),
+            Voice(rate=cfg.speaking_rate, volume=cfg.volume, spoken=cat.spoken),
+            ListenSettings(
+                no_speech_timeout=cfg.no_speech_timeout, max_utterance=cfg.max_utterance
+            ),
+            walk_away_silences=cfg.walk_away_silences,
         )
         kiosk.prepare()
         print("kiosk: ready", file=sys.stderr, flush=True)
@@ -222,7 +236,24 @@ def _run(args: argparse.Namespace, cat: catalogue.Catalogue) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    cat = catalogue.load(args.language)
+    try:
+        cfg = config_file.load(
+            args.config,
+            language=args.language,
+            engine=getattr(args, "engine", None),
+            model_path=getattr(args, "model", None),
+            input_device=getattr(args, "input", None),
+            output_device=getattr(args, "output", None),
+            speaking_rate=getattr(args, "rate", None),
+            volume=getattr(args, "volume", None),
+        )
+    except config_file.ConfigError as err:
+        print(f"kiosk: {err}", file=sys.stderr)
+        return 2
+    if args.command == "config":
+        print(config_file.as_toml(cfg), end="")
+        return 0
+    cat = catalogue.load(cfg.language)
     if args.command == "schema":
         print(json.dumps(SymptomReport.model_json_schema(), indent=2))
         return 0
@@ -233,13 +264,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "devices":
         return _devices()
     if args.command == "run":
-        return _run(args, cat)
+        return _run(args, cfg, cat)
     if args.command == "chat":
         dialog = Dialog(cat, Understander(cat), args.today or date.today())
         if args.wav:
             if not args.json:
                 raise SystemExit("kiosk chat: --wav needs --json")
-            return chat_json(dialog, sys.stdin, sys.stdout, _wav_transcriber(args, cat))
+            return chat_json(dialog, sys.stdin, sys.stdout, _wav_transcriber(cfg, cat))
         run = chat_json if args.json else chat_text
         return run(dialog, sys.stdin, sys.stdout)
     raise AssertionError(args.command)

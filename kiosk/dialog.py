@@ -69,10 +69,17 @@ class _State:
 class Dialog:
     """One kiosk session. Deterministic: the same events give the same actions."""
 
-    def __init__(self, catalogue: Catalogue, understander: Understander, today: date) -> None:
+    def __init__(
+        self,
+        catalogue: Catalogue,
+        understander: Understander,
+        today: date,
+        walk_away_silences: int = WALK_AWAY_SILENCES,
+    ) -> None:
         self.c = catalogue
         self.understand = understander
         self.today = today
+        self.walk_away_silences = walk_away_silences
         self.s = _State()
 
     @property
@@ -393,7 +400,7 @@ class Dialog:
 
     def _silence(self) -> list[Action]:
         self.s.silences += 1
-        if self.s.silences >= WALK_AWAY_SILENCES:
+        if self.s.silences >= self.walk_away_silences:
             self.s.done = True
             return [Say(self.c.say("no_response")), Finish(Ending.no_response, self.s.report)]
         if self.s.turn == Turn.open:

@@ -24,7 +24,7 @@ from datetime import date
 
 from kiosk.audio import Loudspeaker, Microphone
 from kiosk.catalogue import Catalogue
-from kiosk.dialog import Dialog
+from kiosk.dialog import WALK_AWAY_SILENCES, Dialog
 from kiosk.events import Event, Finish, Heard, Listen, Priority, Say, Silence, SpeakSlower
 from kiosk.grammar import Grammars
 from kiosk.recognizer import SAMPLE_RATE, Engine
@@ -69,6 +69,7 @@ class VoiceKiosk:
         voice: Voice,
         settings: ListenSettings | None = None,
         today: Callable[[], date] = date.today,
+        walk_away_silences: int = WALK_AWAY_SILENCES,
     ) -> None:
         self.c = catalogue
         self.understander = understander
@@ -79,6 +80,7 @@ class VoiceKiosk:
         self.voice = voice
         self.settings = settings or ListenSettings()
         self.today = today
+        self.walk_away_silences = walk_away_silences
 
     def prepare(self) -> None:
         """Render every fixed sentence now, so no question waits on synthesis."""
@@ -91,7 +93,7 @@ class VoiceKiosk:
     def session(self, first_words: str = "") -> Finish | None:
         """Greet, triage, give guidance. ``first_words`` is what woke the kiosk: if it
         already carries a red flag, the emergency guidance comes at once."""
-        dialog = Dialog(self.c, self.understander, self.today())
+        dialog = Dialog(self.c, self.understander, self.today(), self.walk_away_silences)
         actions = list(dialog.start())
         if first_words and dialog.red_flag_in(first_words):
             actions = [a for a in actions if not isinstance(a, Say | Listen)]
