@@ -29,6 +29,7 @@ from kiosk.events import Listen
 from kiosk.grammar import Grammars, vocabulary
 from kiosk.recognizer import Engine, EngineUnavailable, load_engine, transcribe
 from kiosk.rules import decide
+from kiosk.service import Service
 from kiosk.speech import SpeechError, Voice
 from kiosk.symptoms import SymptomReport
 from kiosk.understanding import Understander
@@ -206,6 +207,7 @@ def _devices() -> int:
 
 def _run(args: argparse.Namespace, cfg: config_file.KioskConfig, cat: catalogue.Catalogue) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    service = Service()
     engine = _engine(cfg, Grammars(cat))
     try:
         kiosk = VoiceKiosk(
@@ -219,12 +221,15 @@ def _run(args: argparse.Namespace, cfg: config_file.KioskConfig, cat: catalogue.
                 no_speech_timeout=cfg.no_speech_timeout, max_utterance=cfg.max_utterance
             ),
             walk_away_silences=cfg.walk_away_silences,
+            heartbeat=service.alive,
         )
         kiosk.prepare()
         print("kiosk: ready", file=sys.stderr, flush=True)
+        service.ready()
         try:
             kiosk.run(args.sessions)
         finally:
+            service.stopping()
             kiosk.voice.close()
     except (DeviceError, SpeechError) as err:
         print(f"kiosk run: {err}", file=sys.stderr)

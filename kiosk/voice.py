@@ -70,6 +70,7 @@ class VoiceKiosk:
         settings: ListenSettings | None = None,
         today: Callable[[], date] = date.today,
         walk_away_silences: int = WALK_AWAY_SILENCES,
+        heartbeat: Callable[[], None] = lambda: None,
     ) -> None:
         self.c = catalogue
         self.understander = understander
@@ -81,6 +82,9 @@ class VoiceKiosk:
         self.settings = settings or ListenSettings()
         self.today = today
         self.walk_away_silences = walk_away_silences
+        self.heartbeat = heartbeat
+        """Called from the loop itself (every audio block, around every playback): a hung
+        loop stops calling it, and the service watchdog restarts the kiosk."""
 
     def prepare(self) -> None:
         """Render every fixed sentence now, so no question waits on synthesis."""
@@ -116,7 +120,9 @@ class VoiceKiosk:
         clip = self.voice.render(action.text)
         times = EMERGENCY_REPEATS if action.priority is Priority.emergency else 1
         for _ in range(times):
+            self.heartbeat()
             self.speaker.play(clip.samples, clip.rate)
+        self.heartbeat()
 
     def listen(self, listen: Listen, dialog: Dialog) -> Event:
         free = self.engine.free_recognition
@@ -126,6 +132,7 @@ class VoiceKiosk:
         audio_seconds = 0.0
         limit = self.settings.no_speech_timeout + self.settings.max_utterance
         for block in self.mic.blocks(stop_after=limit):
+            self.heartbeat()
             audio_seconds += len(block) / 2 / SAMPLE_RATE
             hyp = recognition.accept(block)
             if hyp is not None and hyp.final:
@@ -151,6 +158,7 @@ class VoiceKiosk:
             )
             seconds = 0.0
             for block in self.mic.blocks(stop_after=self.settings.max_utterance):
+                self.heartbeat()
                 seconds += len(block) / 2 / SAMPLE_RATE
                 hyp = recognition.accept(block)
                 if hyp is not None and hyp.final and hyp.text:
