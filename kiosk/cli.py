@@ -6,8 +6,10 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import sqlite3
 import sys
-from datetime import date
+from collections.abc import Callable
+from datetime import date, datetime
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -25,8 +27,9 @@ from kiosk.audio import (
 )
 from kiosk.chat import Transcriber, chat_json, chat_text
 from kiosk.dialog import Dialog
-from kiosk.events import Listen
+from kiosk.events import Finish, Listen
 from kiosk.grammar import Grammars, vocabulary
+from kiosk.outcomes import OutcomeLog
 from kiosk.recognizer import Engine, EngineUnavailable, load_engine, transcribe
 from kiosk.rules import decide
 from kiosk.service import Service
@@ -34,6 +37,8 @@ from kiosk.speech import SpeechError, Voice
 from kiosk.symptoms import SymptomReport
 from kiosk.understanding import Understander
 from kiosk.voice import ListenSettings, VoiceKiosk
+
+OUTCOMES_FILE = "outcomes.sqlite3"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -72,6 +77,13 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--rate", type=int, default=None, help="speaking rate, words per minute")
     run.add_argument("--volume", type=float, default=None, help="speaking volume, 0.0 to 1.0")
     run.add_argument("--sessions", type=int, default=None, help="stop after this many sessions")
+    run.add_argument(
+        "--debug-transcripts",
+        action="store_true",
+        help="FOR STAFF TESTING ONLY: write what people say to the log",
+    )
+
+    sub.add_parser("report", help="anonymous outcome counts per day and disposition")
 
     config = sub.add_parser("config", help="the effective configuration")
     config.add_argument("action", choices=["show"])
@@ -222,7 +234,14 @@ def _run(args: argparse.Namespace, cfg: config_file.KioskConfig, cat: catalogue.
             ),
             walk_away_silences=cfg.walk_away_silences,
             heartbeat=service.alive,
+            on_finish=_outcome_log(cfg),
+            debug_transcripts=args.debug_transcripts,
         )
+        if args.debug_transcripts:
+            logging.getLogger("kiosk").warning(
+                "DEBUG TRANSCRIPTS ARE ON: what people say goes into the log. "
+                "Turn this off before the kiosk meets the public."
+            )
         kiosk.prepare()
         print("kiosk: ready", file=sys.stderr, flush=True)
         service.ready()
@@ -236,6 +255,34 @@ def _run(args: argparse.Namespace, cfg: config_file.KioskConfig, cat: catalogue.
         return 1
     except KeyboardInterrupt:
         return 0
+    return 0
+
+
+def _outcome_log(
+    cfg: config_file.KioskConfig,
+) -> Callable[[Finish, datetime, float], None] | None:
+    """The anonymous outcome log's writer, or None (with a warning) if it cannot be kept."""
+    try:
+        outcomes = OutcomeLog(cfg.state_dir / OUTCOMES_FILE)
+    except (OSError, sqlite3.Error) as err:
+        logging.getLogger("kiosk").warning("no outcome log in %s: %s", cfg.state_dir, err)
+        return None
+    return outcomes.record
+
+
+def _report(cfg: config_file.KioskConfig) -> int:
+    path = cfg.state_dir / OUTCOMES_FILE
+    if not path.exists():
+        print(f"kiosk report: no outcome log at {path} yet", file=sys.stderr)
+        return 1
+    rows = list(OutcomeLog(path).counts())
+    days = sorted({day for day, _, _ in rows})
+    kinds = ["emergency", "urgent", "doctor", "self_care", "stopped", "no_response"]
+    table = {(day, kind): n for day, kind, n in rows}
+    print("day         " + "  ".join(f"{k:>11}" for k in kinds) + "        all")
+    for day in days:
+        counts = [table.get((day, k), 0) for k in kinds]
+        print(f"{day}  " + "  ".join(f"{n:>11}" for n in counts) + f"  {sum(counts):>9}")
     return 0
 
 
@@ -266,6 +313,8 @@ def main(argv: list[str] | None = None) -> int:
         return _triage(args.file, cat)
     if args.command == "models":
         return _models(args.action)
+    if args.command == "report":
+        return _report(cfg)
     if args.command == "devices":
         return _devices()
     if args.command == "run":

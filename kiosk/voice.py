@@ -18,9 +18,10 @@ listens, and hands back what the recognizer heard. It decides nothing clinical; 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from kiosk.audio import Loudspeaker, Microphone
 from kiosk.catalogue import Catalogue
@@ -71,6 +72,8 @@ class VoiceKiosk:
         today: Callable[[], date] = date.today,
         walk_away_silences: int = WALK_AWAY_SILENCES,
         heartbeat: Callable[[], None] = lambda: None,
+        on_finish: Callable[[Finish, datetime, float], None] | None = None,
+        debug_transcripts: bool = False,
     ) -> None:
         self.c = catalogue
         self.understander = understander
@@ -82,6 +85,8 @@ class VoiceKiosk:
         self.settings = settings or ListenSettings()
         self.today = today
         self.walk_away_silences = walk_away_silences
+        self.on_finish = on_finish
+        self.debug_transcripts = debug_transcripts
         self.heartbeat = heartbeat
         """Called from the loop itself (every audio block, around every playback): a hung
         loop stops calling it, and the service watchdog restarts the kiosk."""
@@ -136,17 +141,21 @@ class VoiceKiosk:
             audio_seconds += len(block) / 2 / SAMPLE_RATE
             hyp = recognition.accept(block)
             if hyp is not None and hyp.final:
-                return Heard(hyp.text) if hyp.text else Silence()
+                return self._heard(hyp.text)
             if hyp is not None:
                 heard_speech = True
                 if stable.update(dialog.red_flag_in(hyp.text)):
-                    return Heard(hyp.text)
+                    return self._heard(hyp.text)
             if not heard_speech and audio_seconds >= self.settings.no_speech_timeout:
                 return Silence()
             if audio_seconds >= limit:
                 break
-        hyp = recognition.finish()
-        return Heard(hyp.text) if hyp.text else Silence()
+        return self._heard(recognition.finish().text)
+
+    def _heard(self, text: str) -> Event:
+        if self.debug_transcripts:
+            log.warning("DEBUG TRANSCRIPT heard: %r", text)
+        return Heard(text) if text else Silence()
 
     # --- between sessions -----------------------------------------------------------
 
@@ -162,12 +171,14 @@ class VoiceKiosk:
                 seconds += len(block) / 2 / SAMPLE_RATE
                 hyp = recognition.accept(block)
                 if hyp is not None and hyp.final and hyp.text:
+                    self._heard(hyp.text)
                     return hyp.text
                 if hyp is not None and hyp.final:
                     break
             else:
                 hyp = recognition.finish()
                 if hyp.text:
+                    self._heard(hyp.text)
                     return hyp.text
 
     def run(self, sessions: int | None = None) -> None:
@@ -176,5 +187,8 @@ class VoiceKiosk:
         while sessions is None or done < sessions:
             first = self.wait_for_someone()
             log.info("session started")
-            self.session(first)
-            done += 1
+            started, clock = datetime.now(), time.monotonic()
+            end = self.session(first)
+            if end is not None and self.on_finish is not None:
+                self.on_finish(end, started, time.monotonic() - clock)
+            done += 1  # nothing about this person is kept: the next session starts empty
