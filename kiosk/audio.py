@@ -117,8 +117,10 @@ class Microphone:
     def blocks(self, stop_after: float) -> Iterator[bytes]:
         """Yield 16 kHz PCM blocks until the caller stops or ``stop_after`` seconds."""
         sd = _sd()
-        info = sd.query_devices(self.device, "input")
-        rate = int(info["default_samplerate"])
+        try:
+            rate = int(sd.query_devices(self.device, "input")["default_samplerate"])
+        except Exception as err:  # PortAudioError, or ValueError for a bad index
+            raise DeviceError(f"no microphone ({err})") from err
         resampler = soxr.ResampleStream(rate, SAMPLE_RATE, 1, dtype="int16")
         self._queue = queue.Queue(maxsize=600)
 
@@ -167,7 +169,10 @@ class Loudspeaker:
     def play(self, samples: np.ndarray, rate: int) -> None:
         sd = _sd()
         try:
-            out_rate = int(sd.query_devices(self.device, "output")["default_samplerate"])
+            try:
+                out_rate = int(sd.query_devices(self.device, "output")["default_samplerate"])
+            except Exception as err:
+                raise DeviceError(f"no loudspeaker ({err})") from err
             data = samples.astype(np.float32)
             if out_rate != rate:
                 data = soxr.resample(data, rate, out_rate)

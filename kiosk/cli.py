@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from kiosk import catalogue, speech_models
 from kiosk import config as config_file
+from kiosk import doctor as doctor_checks
 from kiosk.audio import (
     AudioFileError,
     DeviceError,
@@ -84,6 +85,9 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     sub.add_parser("report", help="anonymous outcome counts per day and disposition")
+
+    doctor = sub.add_parser("doctor", help="self-check: devices, microphone level, speaker, speech")
+    doctor.add_argument("--json", action="store_true", help="machine-readable output")
 
     config = sub.add_parser("config", help="the effective configuration")
     config.add_argument("action", choices=["show"])
@@ -300,6 +304,10 @@ def main(argv: list[str] | None = None) -> int:
             volume=getattr(args, "volume", None),
         )
     except config_file.ConfigError as err:
+        if args.command == "doctor":  # the self-check reports it like any other check
+            failed = [doctor_checks.Check("config", False, str(err), doctor_checks.FIX_CONFIG)]
+            print(doctor_checks.as_text(failed))
+            return 1
         print(f"kiosk: {err}", file=sys.stderr)
         return 2
     if args.command == "config":
@@ -313,6 +321,13 @@ def main(argv: list[str] | None = None) -> int:
         return _triage(args.file, cat)
     if args.command == "models":
         return _models(args.action)
+    if args.command == "doctor":
+        checks = doctor_checks.run_checks(args.config, cat.say("sound_check"))
+        if args.json:
+            print(json.dumps(doctor_checks.as_dicts(checks), indent=2))
+        else:
+            print(doctor_checks.as_text(checks))
+        return 0 if all(c.ok for c in checks) else 1
     if args.command == "report":
         return _report(cfg)
     if args.command == "devices":
