@@ -223,3 +223,40 @@ def test_chat_end_report_triages_the_same(answers: dict[str, str], expect: str) 
     assert [r["id"] for r in got["rules"]] == end["rules"]
     assert got["unresolved"] == end["unresolved"]
     assert [r["id"] for r in got["rules"] if r["level"] == "emergency"] == end["red_flags"]
+
+
+def test_missing_vosk_model_is_one_paragraph_with_the_fix(tmp_path: Path) -> None:
+    env = {**__import__("os").environ, "KIOSK_MODELS_DIR": str(tmp_path)}
+    out = subprocess.run(
+        kiosk_command("chat", "--json", "--wav", "--engine", "vosk"),
+        input="",
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=60,
+    )
+    assert out.returncode == 1
+    assert "Traceback" not in out.stderr
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and "kiosk models download" in lines[0], out.stderr
+
+
+def test_corrupt_vosk_model_is_one_paragraph_with_the_fix(tmp_path: Path) -> None:
+    model = tmp_path / "broken-model"
+    (model / "conf").mkdir(parents=True)
+    (model / "conf" / "model.conf").write_text("--garbage\n")
+    (model / "am").mkdir()
+    (model / "am" / "final.mdl").write_bytes(b"not a model")
+    out = subprocess.run(
+        kiosk_command("chat", "--json", "--wav", "--engine", "vosk", "--model", str(model)),
+        input="",
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+    )
+    assert out.returncode == 1
+    assert "Traceback" not in out.stderr
+    last = out.stderr.strip().splitlines()[-1]
+    assert "did not load" in last and "kiosk models download" in last, out.stderr
