@@ -88,6 +88,7 @@ class Answers(_Data):
     no: tuple[str, ...]
     unknown: tuple[str, ...]
     corrections: tuple[str, ...]
+    greetings: tuple[str, ...]
 
 
 class Commands(_Data):

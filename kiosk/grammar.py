@@ -39,6 +39,7 @@ def _always(c: Catalogue) -> tuple[str, ...]:
         out += [t.format(command=p) for t in c.grammar.command for p in _phrases(group)]
     out += list(c.commands.politeness)
     out += _phrases([*c.answers.yes, *c.answers.no, *c.answers.unknown, *c.answers.corrections])
+    out += _phrases(c.answers.greetings)
     out += _phrases([*c.negation.determiners, *c.negation.following_for_names])
     return tuple(out)
 

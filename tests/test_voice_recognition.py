@@ -164,3 +164,16 @@ def test_input_ending_mid_sentence_still_gives_the_words(
     for i in range(0, len(cut), 3200):
         recognition.accept(cut[i : i + 3200])
     assert "feel" in recognition.finish().text
+
+
+@pytest.mark.parametrize("greeting", ["hello", "excuse me", "good morning", "hi there"])
+def test_a_greeting_is_never_heard_as_a_red_flag(
+    engine: PocketsphinxEngine, understander: Understander, tmp_path: Path, greeting: str
+) -> None:
+    """Regression: limited to the catalogue, pocketsphinx heard "hello" as "fell over"
+    (a fall: 911) when someone greeted the idle kiosk."""
+    for voice in CLEAN:
+        wav = say(greeting, voice, tmp_path / f"{voice.id}.wav")
+        text = transcribe(engine, GRAMMARS.everything(), read_wav(wav)).text
+        flags = [m for m in understander(text).mentions if m.definite and m.value == "yes"]
+        assert not flags, f"{voice.id}: heard {text!r}"
