@@ -239,17 +239,12 @@ class Dialog:
                 Answer.no: Onset.gradual,
                 Answer.unknown: Onset.unknown,
             }.get(u.answer)  # type: ignore[arg-type]
-        if q.kind is QuestionKind.severity:
-            if u.severity is not None:
-                return u.severity
+        if q.kind in (QuestionKind.severity, QuestionKind.duration):
+            number = u.severity if q.kind is QuestionKind.severity else u.duration_days
+            if number is not None:
+                return number
             if u.answer is Answer.unknown or (simple and u.answer is not None):
-                return ("severe", u.answer)
-            return None
-        if q.kind is QuestionKind.duration:
-            if u.duration_days is not None:
-                return u.duration_days
-            if u.answer is Answer.unknown or (simple and u.answer is not None):
-                return ("more_than_a_week", u.answer)
+                return (q.fields[1], u.answer)  # the yes/no form: "severe", "more_than_a_week"
             return None
         if q.kind is QuestionKind.location:
             locations = [Location(m.value) for m in own]
@@ -294,7 +289,7 @@ class Dialog:
     def _after_readback(self, u: Understanding) -> list[Action]:
         if u.answer is Answer.yes:
             return self._guidance()
-        changed = self._apply_numbers_fix(u)
+        changed = self._apply_correction(u)
         if changed:
             return self._readback(fixed=True)
         if u.answer is Answer.no:
@@ -309,7 +304,7 @@ class Dialog:
             )
         return self._guidance()
 
-    def _apply_numbers_fix(self, u: Understanding) -> bool:
+    def _apply_correction(self, u: Understanding) -> bool:
         """A correction in the same breath as the "no" ("no, it's been two weeks")."""
         before = self.s.report
         for m in u.mentions:

@@ -21,7 +21,6 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import logging
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -33,8 +32,6 @@ BLOCK_SECONDS = 0.2
 """Vosk decodes in 0.2 s steps; feeding 0.2 s blocks keeps latency at that floor."""
 
 BLOCK_BYTES = int(SAMPLE_RATE * BLOCK_SECONDS) * 2
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)

@@ -41,9 +41,6 @@ class Location(StrEnum):
     ribs = "ribs"
 
 
-Unknown = Field(default=Answer.unknown)
-
-
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True, use_enum_values=False)
 

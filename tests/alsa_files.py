@@ -41,51 +41,20 @@ pcm.kiosk_speaker {{
     return conf
 
 
+RAW = ["-r", str(RATE), "-c", "1", "-b", "16", "-e", "signed", "-t", "raw"]
+"""sox's description of the devices' raw format: S16_LE mono at RATE."""
+
+
+def _sox(*args: str) -> None:
+    subprocess.run(["sox", *args], check=True, capture_output=True)
+
+
 def raw_from_wav(wav: Path, raw: Path, lead: float = 1.0, tail: float = 3.0) -> Path:
-    """The WAV as raw S16_LE mono at RATE, with silence around it (sox)."""
-    subprocess.run(
-        [
-            "sox",
-            str(wav),
-            "-r",
-            str(RATE),
-            "-c",
-            "1",
-            "-b",
-            "16",
-            "-e",
-            "signed",
-            "-t",
-            "raw",
-            str(raw),
-            "pad",
-            str(lead),
-            str(tail),
-        ],
-        check=True,
-        capture_output=True,
-    )
+    """The WAV as raw device audio, with silence around it."""
+    _sox(str(wav), *RAW, str(raw), "pad", str(lead), str(tail))
     return raw
 
 
 def wav_from_raw(raw: Path, wav: Path) -> Path:
-    subprocess.run(
-        [
-            "sox",
-            "-r",
-            str(RATE),
-            "-c",
-            "1",
-            "-b",
-            "16",
-            "-e",
-            "signed",
-            "-t",
-            "raw",
-            str(raw),
-            str(wav),
-        ],
-        check=True,
-        capture_output=True,
-    )
+    _sox(*RAW, str(raw), str(wav))
     return wav
