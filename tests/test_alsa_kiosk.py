@@ -16,7 +16,7 @@ from kiosk.audio import read_wav
 from kiosk.catalogue import load
 from kiosk.recognizer import PocketsphinxEngine, transcribe
 from kiosk.speech import Voice as Voice_
-from tests.alsa_files import RATE, raw_from_wav, wav_from_raw, write_config
+from tests.alsa_files import raw_from_wav, wav_from_raw, write_config
 from tests.kiosk_process import kiosk_command
 from tests.synth import Voice, available, say
 
@@ -47,13 +47,22 @@ def closest(heard: str, candidates: dict[str, str]) -> str:
     )
 
 
-def test_red_flag_heard_through_the_microphone_gets_call_911(tmp_path: Path) -> None:
+@pytest.mark.parametrize("rate", [44_100, 48_000])
+def test_red_flag_heard_through_the_microphone_gets_call_911(tmp_path: Path, rate: int) -> None:
+    """A USB microphone and loudspeaker at 44.1 or 48 kHz: the kiosk resamples both ways."""
     patient = say(
         "I have chest pain and I can't breathe", Voice("flite", "slt"), tmp_path / "p.wav"
     )
-    mic = raw_from_wav(patient, tmp_path / "mic.raw")
+    mic = raw_from_wav(patient, tmp_path / "mic.raw", rate=rate)
     speaker = tmp_path / "speaker.raw"
-    conf = write_config(tmp_path, mic, speaker)
+    conf = write_config(tmp_path, mic, speaker, rate=rate)
+    devices = subprocess.run(
+        kiosk_command("devices"),
+        env={**os.environ, "ALSA_CONFIG_PATH": str(conf)},
+        capture_output=True,
+        text=True,
+    )
+    assert f"default  (in/out, {rate} Hz)" in devices.stdout, devices.stdout
     env = {**os.environ, "ALSA_CONFIG_PATH": str(conf)}
     run = subprocess.run(
         kiosk_command("run", "--engine", "pocketsphinx", "--sessions", "1", "--rate", "140"),
@@ -69,7 +78,7 @@ def test_red_flag_heard_through_the_microphone_gets_call_911(tmp_path: Path) -> 
     heard = transcribe(
         PocketsphinxEngine(),
         kiosk_sentences(),
-        read_wav(wav_from_raw(speaker, tmp_path / "out.wav")),
+        read_wav(wav_from_raw(speaker, tmp_path / "out.wav", rate=rate)),
     ).text
     emergency = _words(
         CAT.spoken(CAT.guidance.disposition["emergency"].guidance.replace("{reason}", ""))
@@ -88,5 +97,5 @@ def test_red_flag_heard_through_the_microphone_gets_call_911(tmp_path: Path) -> 
         reason=CAT.guidance.reasons["emergency.chest_pain"]
     )
     once = Voice_(rate=140, spoken=CAT.spoken).render(text).seconds
-    out_seconds = speaker.stat().st_size / 2 / RATE
+    out_seconds = speaker.stat().st_size / 2 / rate
     assert out_seconds >= 2 * once - 0.05, (out_seconds, once)

@@ -1,0 +1,120 @@
+"""A stand-in for the sound card that keeps time like a real room.
+
+This machine has no microphone, so the room is a recording: one continuous timeline of
+16 kHz PCM. The kiosk hears the timeline from "now" whenever it listens, and while it
+talks the room's clock runs on by the length of what it said, so anything the person
+said meanwhile is lost, exactly as with the real half-duplex kiosk. After the recording
+the room is quiet (faint noise, never digital silence).
+
+The real PortAudio path is tested through ALSA file devices (test_alsa_kiosk.py); this
+stand-in is for long, multi-turn scenarios the file devices cannot pace.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from kiosk.recognizer import SAMPLE_RATE
+
+BLOCK_BYTES = int(SAMPLE_RATE * 0.1) * 2
+
+
+class RoomClosed(RuntimeError):
+    """The test's time limit for the room ran out: the kiosk did not finish in time."""
+
+
+def seconds(pcm: bytes) -> float:
+    return len(pcm) / 2 / SAMPLE_RATE
+
+
+def quiet(duration: float, level: float = 30.0, seed: int = 0) -> bytes:
+    """Faint room noise (a quiet pharmacy, not digital silence)."""
+    rng = np.random.default_rng(seed)
+    return _pcm(rng.normal(0, level, int(SAMPLE_RATE * duration)))
+
+
+def _pcm(x: np.ndarray) -> bytes:
+    return np.clip(np.round(x), -32768, 32767).astype(np.int16).tobytes()
+
+
+def gain(pcm: bytes, db: float) -> bytes:
+    """Louder or quieter by ``db``; louder speech clips at full scale, as a mic would."""
+    x = np.frombuffer(pcm, dtype=np.int16).astype(np.float64)
+    return _pcm(x * 10 ** (db / 20))
+
+
+def mix(*tracks: bytes) -> bytes:
+    """Tracks played at once (the longest sets the length)."""
+    arrays = [np.frombuffer(t, dtype=np.int16).astype(np.float64) for t in tracks]
+    out = np.zeros(max(a.size for a in arrays))
+    for a in arrays:
+        out[: a.size] += a
+    return _pcm(out)
+
+
+@dataclass
+class Room:
+    """Microphone and loudspeaker in one: the kiosk listens to it and talks into it.
+
+    ``background`` runs from the moment the test starts (noise, someone talking on and
+    on); each of ``replies`` is said by the person once the kiosk has asked its next
+    question, i.e. shortly after the microphone opens for the next listen turn.
+    """
+
+    background: bytes = b""
+    replies: list[bytes] = field(default_factory=list)
+    reply_delay: float = 0.6
+    mic_gain_db: float = 0.0
+    """The microphone's gain: everything it hears, louder or quieter (clipping if loud)."""
+    limit: float = 600.0
+    """Room seconds after which :class:`RoomClosed` is raised, so no test can hang."""
+    margin: float = 0.25
+    """The real loudspeaker's quiet margin after playback."""
+    position: int = 0
+    turns: list[tuple[float, float]] = field(default_factory=list)
+    """(room time the microphone opened, seconds it listened) for every listen turn."""
+    played: list[np.ndarray] = field(default_factory=list)
+    overflows: int = 0
+    _placed: list[tuple[int, bytes]] = field(default_factory=list)
+
+    @property
+    def now(self) -> float:
+        return self.position / 2 / SAMPLE_RATE
+
+    def _audio(self, start: int, length: int) -> bytes:
+        chunk = self.background[start : start + length]
+        if len(chunk) < length:  # past the recording: the quiet room
+            chunk += quiet((length - len(chunk)) / 2 / SAMPLE_RATE, seed=start)
+        tracks = [chunk]
+        for at, pcm in self._placed:
+            part = pcm[max(0, start - at) : max(0, start + length - at)]
+            if part and at < start + length:
+                lead = max(0, at - start)
+                tracks.append(bytes(lead) + part[: length - lead])
+        return mix(*tracks) if len(tracks) > 1 else chunk
+
+    def blocks(self, stop_after: float) -> Iterator[bytes]:
+        opened = self.now
+        if self.replies:
+            at = self.position + int(self.reply_delay * SAMPLE_RATE) * 2
+            self._placed.append((at, self.replies.pop(0)))
+        try:
+            while self.now - opened < stop_after:
+                if self.now > self.limit:
+                    raise RoomClosed(f"still listening after {self.limit:g} s of room time")
+                block = self._audio(self.position, BLOCK_BYTES)
+                if self.mic_gain_db:
+                    block = gain(block, self.mic_gain_db)
+                self.position += BLOCK_BYTES
+                yield block
+        finally:
+            self.turns.append((opened, self.now - opened))
+
+    def play(self, samples: np.ndarray, rate: int) -> None:
+        self.played.append(samples)
+        self.position += int((len(samples) / rate + self.margin) * SAMPLE_RATE) * 2
+        if self.now > self.limit:
+            raise RoomClosed(f"still talking after {self.limit:g} s of room time")
