@@ -4,8 +4,10 @@ nothing recorded is ever written to disk."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
+import threading
 import time
 import wave
 from collections.abc import Iterator
@@ -62,6 +64,33 @@ class DeviceError(RuntimeError):
     """A sound device is missing, or failed while in use."""
 
 
+CLOSE_TIMEOUT = 2.0
+_stuck = threading.Event()
+
+
+def stuck() -> bool:
+    """True once a stream could not be closed. PortAudio then cannot shut down either
+    (its exit handler would block too), so the process must leave with ``os._exit``."""
+    return _stuck.is_set()
+
+
+def _close(stream: object, what: str) -> None:
+    """Close ``stream``, giving up after CLOSE_TIMEOUT: when a driver blocks inside a read,
+    PortAudio's stop and close wait for it forever (found with a wedged test microphone).
+    """
+
+    def close() -> None:
+        with contextlib.suppress(Exception):
+            stream.close()  # type: ignore[attr-defined]  # aborts an active stream
+
+    closing = threading.Thread(target=close, name=f"close {what}", daemon=True)
+    closing.start()
+    closing.join(CLOSE_TIMEOUT)
+    if closing.is_alive():
+        _stuck.set()
+        log.error("the %s is stuck: its stream could not be closed", what)
+
+
 def _sd():  # type: ignore[no-untyped-def]
     """sounddevice, imported late: it needs PortAudio, which text front ends do not."""
     try:
@@ -116,6 +145,8 @@ class Microphone:
 
     def blocks(self, stop_after: float) -> Iterator[bytes]:
         """Yield 16 kHz PCM blocks until the caller stops or ``stop_after`` seconds."""
+        if stuck():
+            raise DeviceError("the microphone is stuck (its last stream could not be closed)")
         sd = _sd()
         try:
             rate = int(sd.query_devices(self.device, "input")["default_samplerate"])
@@ -145,7 +176,12 @@ class Microphone:
             raise DeviceError(f"cannot open the microphone: {err}") from err
         started = time.monotonic()
         overflows_before = self.overflows
-        with stream:
+        try:
+            stream.start()
+        except Exception as err:
+            _close(stream, "microphone")
+            raise DeviceError(f"cannot start the microphone: {err}") from err
+        try:
             while time.monotonic() - started < stop_after:
                 try:
                     raw = self._queue.get(timeout=2.0)
@@ -154,6 +190,8 @@ class Microphone:
                 pcm = resampler.resample_chunk(np.frombuffer(raw, dtype=np.int16))
                 if pcm.size:
                     yield pcm.astype(np.int16).tobytes()
+        finally:
+            _close(stream, "microphone")
         if self.overflows > overflows_before:
             log.warning("microphone overflowed %d times", self.overflows - overflows_before)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sqlite3
 import sys
 from collections.abc import Callable
@@ -26,6 +27,7 @@ from kiosk.audio import (
     list_devices,
     read_wav,
 )
+from kiosk.audio import stuck as audio_stuck
 from kiosk.chat import Transcriber, chat_json, chat_text
 from kiosk.dialog import Dialog
 from kiosk.events import Finish, Listen
@@ -255,7 +257,12 @@ def _run(args: argparse.Namespace, cfg: config_file.KioskConfig, cat: catalogue.
             service.stopping()
             kiosk.voice.close()
     except (DeviceError, SpeechError) as err:
-        print(f"kiosk run: {err}", file=sys.stderr)
+        print(f"kiosk run: {err}", file=sys.stderr, flush=True)
+        if audio_stuck():
+            # A stream is wedged in its driver, and PortAudio's exit handler would wait
+            # on it forever: leave now, so systemd restarts us at once.
+            logging.shutdown()
+            os._exit(1)
         return 1
     except KeyboardInterrupt:
         return 0

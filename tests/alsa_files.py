@@ -9,7 +9,11 @@ it as the device's default rate. The kiosk must resample to and from 16 kHz itse
 
 from __future__ import annotations
 
+import errno
+import os
 import subprocess
+import threading
+import time
 from pathlib import Path
 
 RATE = 44_100
@@ -75,3 +79,71 @@ def raw_from_wav(
 def wav_from_raw(raw: Path, wav: Path, rate: int = RATE) -> Path:
     _sox(*raw_format(rate), str(raw), str(wav))
     return wav
+
+
+class FifoMicrophone:
+    """A microphone that fails on cue: the ALSA ``file`` plugin reads the microphone
+    from a named pipe that this feeds from a thread.
+
+    It delivers ``audio`` (raw device audio), then, as ``then`` says:
+
+    * ``"stall"``: keeps the pipe open and delivers nothing more, like a wedged USB
+      microphone (reads block in the driver);
+    * ``"unplug"``: removes the pipe once the kiosk closes the stream, so the next open
+      fails like an unplugged device.
+
+    Each time the kiosk opens the microphone the pipe is reopened, so delivery carries on
+    across listen turns where it left off.
+    """
+
+    CHUNK = 4410 * 2
+
+    def __init__(self, path: Path, audio: bytes, then: str) -> None:
+        os.mkfifo(path)
+        self.path, self.audio, self.then = path, audio, then
+        self.opens = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._feed, daemon=True)
+        self._thread.start()
+
+    def _open(self) -> int | None:
+        while not self._stop.is_set():
+            try:  # non-blocking, polled: a blocking open could never be cancelled
+                fd = os.open(self.path, os.O_WRONLY | os.O_NONBLOCK)
+            except OSError as err:
+                if err.errno != errno.ENXIO:  # ENXIO: nobody is reading yet
+                    raise
+                time.sleep(0.01)
+                continue
+            os.set_blocking(fd, True)
+            self.opens += 1
+            return fd
+        return None
+
+    def _feed(self) -> None:
+        fd = self._open()
+        sent = 0
+        while fd is not None and not self._stop.is_set():
+            if sent >= len(self.audio):
+                break
+            try:
+                sent += os.write(fd, self.audio[sent : sent + self.CHUNK])
+            except BrokenPipeError:  # the kiosk closed the stream: wait for the next open
+                os.close(fd)
+                fd = self._open()
+        if fd is None:
+            return
+        if self.then == "stall":
+            self._stop.wait()
+        else:
+            silence = bytes(self.CHUNK)
+            try:
+                while not self._stop.is_set():
+                    os.write(fd, silence)
+            except BrokenPipeError:
+                self.path.unlink()
+        os.close(fd)
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)

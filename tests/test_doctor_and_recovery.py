@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.alsa_files import raw_from_wav, write_config
+from tests.alsa_files import FifoMicrophone, raw_from_wav, write_config
 from tests.kiosk_process import kiosk_command
 from tests.synth import Voice, available, say
 
@@ -105,3 +105,54 @@ def test_microphone_gone_then_back(tmp_path: Path) -> None:
     )
     assert back.returncode == 0, back.stderr
     assert "session ended: guidance, disposition emergency" in back.stderr
+
+
+def fifo_devices(tmp_path: Path, audio: bytes, then: str) -> tuple[dict[str, str], FifoMicrophone]:
+    mic = FifoMicrophone(tmp_path / "mic.fifo", audio, then)
+    conf = write_config(tmp_path, mic.path, tmp_path / "speaker.raw")
+    return {"ALSA_CONFIG_PATH": str(conf), "KIOSK_STATE_DIR": str(tmp_path / "state")}, mic
+
+
+def test_microphone_that_delivers_nothing_exits_cleanly(tmp_path: Path) -> None:
+    """A wedged microphone: it opens, then no audio ever comes (the driver blocks).
+    The kiosk says so in one line and exits non-zero for systemd to restart it, rather
+    than hanging until the watchdog notices."""
+    env, mic = fifo_devices(tmp_path, b"", then="stall")
+    try:
+        out = run(["run", "--engine", "pocketsphinx", "--sessions", "1"], env, timeout=60)
+    finally:
+        mic.close()
+    assert out.returncode == 1, out.stderr
+    assert "Traceback" not in out.stderr
+    assert out.stderr.strip().splitlines()[-1] == (
+        "kiosk run: the microphone delivered no audio for 2 s"
+    )
+
+
+@pytest.mark.skipif(not available("flite"), reason="flite is not installed")
+@pytest.mark.parametrize("then", ["stall", "unplug"])
+def test_microphone_failing_mid_session_exits_cleanly(tmp_path: Path, then: str) -> None:
+    """Someone starts a session; then the microphone wedges, or is unplugged between two
+    listen turns. One clear line, exit status 1, no words said in the log."""
+    words = say("my upper back hurts", Voice("flite", "slt"), tmp_path / "p.wav")
+    audio = raw_from_wav(words, tmp_path / "p.raw", tail=1.5).read_bytes()
+    env, mic = fifo_devices(tmp_path, audio, then)
+    try:
+        out = run(["run", "--engine", "pocketsphinx", "--sessions", "1"], env, timeout=90)
+    finally:
+        mic.close()
+    assert out.returncode == 1, out.stderr
+    assert "Traceback" not in out.stderr
+    assert "session started" in out.stderr
+    last = out.stderr.strip().splitlines()[-1]
+    expected = {
+        # Wedged: either no audio comes in the next turn, or (if the driver wedged while
+        # the stream was being closed) the close gives up and the next turn says so.
+        "stall": (
+            "kiosk run: the microphone delivered no audio for 2 s",
+            "kiosk run: the microphone is stuck",
+        ),
+        "unplug": ("kiosk run: cannot open the microphone",),
+    }[then]
+    assert last.startswith(expected), out.stderr
+    assert "hurts" not in out.stderr  # the words said never reach the log
