@@ -74,6 +74,11 @@ def stuck() -> bool:
     return _stuck.is_set()
 
 
+def _refuse_if_stuck() -> None:
+    if stuck():
+        raise DeviceError("the sound devices are stuck (a stream could not be closed)")
+
+
 def _close(stream: object, what: str) -> None:
     """Close ``stream``, giving up after CLOSE_TIMEOUT: when a driver blocks inside a read,
     PortAudio's stop and close wait for it forever (found with a wedged test microphone).
@@ -145,8 +150,7 @@ class Microphone:
 
     def blocks(self, stop_after: float) -> Iterator[bytes]:
         """Yield 16 kHz PCM blocks until the caller stops or ``stop_after`` seconds."""
-        if stuck():
-            raise DeviceError("the microphone is stuck (its last stream could not be closed)")
+        _refuse_if_stuck()
         sd = _sd()
         try:
             rate = int(sd.query_devices(self.device, "input")["default_samplerate"])
@@ -204,20 +208,37 @@ class Loudspeaker:
     margin: float = 0.25
     """Extra quiet time after playback before the microphone opens (room echo)."""
 
+    grace: float = 3.0
+    """Seconds beyond the clip's length before a playback that has not finished counts
+    as a stuck loudspeaker."""
+
     def play(self, samples: np.ndarray, rate: int) -> None:
+        _refuse_if_stuck()
         sd = _sd()
         try:
-            try:
-                out_rate = int(sd.query_devices(self.device, "output")["default_samplerate"])
-            except Exception as err:
-                raise DeviceError(f"no loudspeaker ({err})") from err
-            data = samples.astype(np.float32)
-            if out_rate != rate:
-                data = soxr.resample(data, rate, out_rate)
-            data = np.clip(np.round(data), -32768, 32767).astype(np.int16)
-            sd.play(data, samplerate=out_rate, device=self.device, blocking=True)
-        except DeviceError:
-            raise
+            out_rate = int(sd.query_devices(self.device, "output")["default_samplerate"])
         except Exception as err:
-            raise DeviceError(f"the loudspeaker failed: {err}") from err
+            raise DeviceError(f"no loudspeaker ({err})") from err
+        data = samples.astype(np.float32)
+        if out_rate != rate:
+            data = soxr.resample(data, rate, out_rate)
+        data = np.clip(np.round(data), -32768, 32767).astype(np.int16)
+        failed: list[Exception] = []
+
+        def playback() -> None:
+            try:
+                sd.play(data, samplerate=out_rate, device=self.device, blocking=True)
+            except Exception as err:
+                failed.append(err)
+
+        # In a thread with a time limit: a wedged output device blocks PortAudio's open or
+        # write forever, and the kiosk must say so and exit rather than hang.
+        worker = threading.Thread(target=playback, name="loudspeaker", daemon=True)
+        worker.start()
+        worker.join(len(data) / out_rate + self.grace)
+        if worker.is_alive():
+            _stuck.set()
+            raise DeviceError("the loudspeaker stopped responding")
+        if failed:
+            raise DeviceError(f"the loudspeaker failed: {failed[0]}") from failed[0]
         time.sleep(self.margin)

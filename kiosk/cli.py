@@ -257,12 +257,7 @@ def _run(args: argparse.Namespace, cfg: config_file.KioskConfig, cat: catalogue.
             service.stopping()
             kiosk.voice.close()
     except (DeviceError, SpeechError) as err:
-        print(f"kiosk run: {err}", file=sys.stderr, flush=True)
-        if audio_stuck():
-            # A stream is wedged in its driver, and PortAudio's exit handler would wait
-            # on it forever: leave now, so systemd restarts us at once.
-            logging.shutdown()
-            os._exit(1)
+        print(f"kiosk run: {err}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 0
@@ -298,6 +293,18 @@ def _report(cfg: config_file.KioskConfig) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    code = _main(argv)
+    if audio_stuck():
+        # A sound stream is wedged in its driver, and PortAudio's exit handler would wait
+        # on it forever: leave now, so systemd restarts the service at once.
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code
+
+
+def _main(argv: list[str] | None) -> int:
     args = _parser().parse_args(argv)
     try:
         cfg = config_file.load(

@@ -150,9 +150,40 @@ def test_microphone_failing_mid_session_exits_cleanly(tmp_path: Path, then: str)
         # the stream was being closed) the close gives up and the next turn says so.
         "stall": (
             "kiosk run: the microphone delivered no audio for 2 s",
-            "kiosk run: the microphone is stuck",
+            "kiosk run: the sound devices are stuck",
         ),
         "unplug": ("kiosk run: cannot open the microphone",),
     }[then]
     assert last.startswith(expected), out.stderr
     assert "hurts" not in out.stderr  # the words said never reach the log
+
+
+@pytest.mark.skipif(not available("flite"), reason="flite is not installed")
+def test_loudspeaker_that_stops_responding_exits_cleanly(tmp_path: Path) -> None:
+    """The loudspeaker's device blocks (here: a named pipe nobody reads, so ALSA's file
+    plugin waits forever). The kiosk gives up after the clip's length plus a grace
+    period, says so in one line, and exits 1."""
+    words = say("my upper back hurts", Voice("flite", "slt"), tmp_path / "p.wav")
+    mic = raw_from_wav(words, tmp_path / "mic.raw")
+    speaker = tmp_path / "speaker.fifo"
+    os.mkfifo(speaker)
+    conf = write_config(tmp_path, mic, speaker)
+    conf.write_text(conf.read_text().replace(f'"| cat >> {speaker}"', f'"{speaker}"'))
+    out = run(
+        ["run", "--engine", "pocketsphinx", "--sessions", "1"],
+        {"ALSA_CONFIG_PATH": str(conf), "KIOSK_STATE_DIR": str(tmp_path / "state")},
+        timeout=90,
+    )
+    assert out.returncode == 1, out.stderr
+    assert "Traceback" not in out.stderr
+    assert out.stderr.strip().splitlines()[-1] == "kiosk run: the loudspeaker stopped responding"
+
+
+def test_doctor_with_a_wedged_microphone_reports_it_and_exits(tmp_path: Path) -> None:
+    env, mic = fifo_devices(tmp_path, b"", then="stall")
+    try:
+        out = run(["doctor"], env, timeout=60)
+    finally:
+        mic.close()
+    assert out.returncode == 1
+    assert "BAD  microphone: the microphone delivered no audio for 2 s" in out.stdout, out.stdout
