@@ -20,6 +20,10 @@ FIX_CONFIG = "correct the value in the config file (kiosk config show lists them
 QUIET_DBFS = -60.0
 """Below this the microphone is taken to be dead or muted."""
 
+TONE_RATE = 16_000
+TEST_TONE = (8000 * np.sin(2 * np.pi * 440 * np.arange(TONE_RATE) / TONE_RATE)).astype(np.int16)
+"""One second of A440: what the speaker check plays when there is no voice to play."""
+
 
 @dataclass(frozen=True)
 class Check:
@@ -77,12 +81,12 @@ def run_checks(config_path: Path | None, test_sentence: str) -> list[Check]:
     attempt("text-to-speech", "install espeak-ng (apt-get install espeak-ng)", tts)
 
     def speaker() -> str:
-        if not voice_holder:
-            raise SpeechError("nothing to play: text-to-speech failed")
+        loudspeaker = Loudspeaker(find_device(cfg.output_device, "output"), margin=0)
+        if not voice_holder:  # still worth knowing whether the speaker works
+            loudspeaker.play(TEST_TONE, TONE_RATE)
+            return "played a test tone (text-to-speech is not working)"
         clip = voice_holder[0].render(test_sentence)
-        Loudspeaker(find_device(cfg.output_device, "output"), margin=0).play(
-            clip.samples, clip.rate
-        )
+        loudspeaker.play(clip.samples, clip.rate)
         return "played the test sentence"
 
     attempt("speaker", "check the speaker is plugged in, switched on and turned up", speaker)

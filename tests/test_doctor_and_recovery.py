@@ -187,3 +187,48 @@ def test_doctor_with_a_wedged_microphone_reports_it_and_exits(tmp_path: Path) ->
         mic.close()
     assert out.returncode == 1
     assert "BAD  microphone: the microphone delivered no audio for 2 s" in out.stdout, out.stdout
+
+
+def broken_espeak(tmp_path: Path) -> dict[str, str]:
+    """A damaged espeak-ng: the library pyttsx3 loads is not a library. The dynamic
+    loader finds this one first; nothing else on the machine is touched."""
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    (lib / "libespeak-ng.so.1").write_text("not a shared library\n")
+    return {"LD_LIBRARY_PATH": str(lib)}
+
+
+def test_kiosk_run_with_broken_text_to_speech_exits_with_the_cause(tmp_path: Path) -> None:
+    env, _ = file_devices(tmp_path, bytes(44100 * 2))
+    out = run(["run", "--engine", "pocketsphinx"], {**env, **broken_espeak(tmp_path)})
+    assert out.returncode == 1
+    assert "Traceback" not in out.stderr
+    last = out.stderr.strip().splitlines()[-1]
+    assert last.startswith("kiosk run: text-to-speech failed"), out.stderr
+    assert "espeak-ng" in last and "kiosk: ready" not in out.stderr
+
+
+def test_doctor_reports_broken_text_to_speech_and_still_tests_the_speaker(
+    tmp_path: Path,
+) -> None:
+    env, speaker = file_devices(tmp_path, bytes(44100 * 2))
+    out = run(["doctor"], {**env, **broken_espeak(tmp_path)})
+    assert out.returncode == 1
+    assert "BAD  text-to-speech: text-to-speech failed" in out.stdout, out.stdout
+    assert "what to do: install espeak-ng" in out.stdout
+    assert "OK   speaker: played a test tone (text-to-speech is not working)" in out.stdout
+    assert speaker.stat().st_size >= 44100 * 2  # one second at the device's rate
+
+
+def test_kiosk_run_with_a_model_that_does_not_load_exits_with_the_cause(tmp_path: Path) -> None:
+    model = tmp_path / "broken-model"
+    (model / "conf").mkdir(parents=True)
+    (model / "conf" / "model.conf").write_text("--garbage\n")
+    (model / "am").mkdir()
+    (model / "am" / "final.mdl").write_bytes(b"not a model")
+    env, _ = file_devices(tmp_path, bytes(44100 * 2))
+    out = run(["run", "--engine", "vosk", "--model", str(model)], env)
+    assert out.returncode == 1
+    assert "Traceback" not in out.stderr
+    last = out.stderr.strip().splitlines()[-1]
+    assert "did not load" in last and "kiosk models download" in last, out.stderr
