@@ -11,6 +11,7 @@ as another's (see kiosk/tts_process.py).
 
 from __future__ import annotations
 
+import contextlib
 import io
 import itertools
 import queue
@@ -19,7 +20,7 @@ import sys
 import threading
 import wave
 from collections.abc import Callable
-from concurrent.futures import Future
+from concurrent.futures import Future, InvalidStateError
 from dataclasses import dataclass
 
 import numpy as np
@@ -60,7 +61,8 @@ class Voice:
         self.volume = volume
         self.spoken = spoken
         self._cache: dict[tuple[str, int], Clip] = {}
-        self._pending: list[Future[Clip]] = []
+        self._pending: list[tuple[Future[Clip], Future[Clip]]] = []
+        """(this voice's future, the worker's job) for each background rendering."""
         self._worker = _Worker.get()
 
     def slower(self) -> None:
@@ -68,7 +70,7 @@ class Voice:
 
     def render(self, text: str) -> Clip:
         """The clip for ``text``, rendering it now (ahead of any pre-rendering)."""
-        return self._submit(text, NOW).result()
+        return self._submit(text, NOW)[0].result()
 
     def prerender(self, texts: list[str]) -> None:
         """Queue ``texts`` for rendering in the background; returns at once."""
@@ -76,37 +78,41 @@ class Voice:
             self._pending.append(self._submit(text, LATER))
 
     def close(self) -> None:
-        """Drop this voice's pending pre-rendering (so nothing is mid-synthesis at exit)."""
-        for future in self._pending:
+        """Drop this voice's pending pre-rendering (so nothing is mid-synthesis at exit).
+        The worker's queued jobs are cancelled too, or it would go on rendering them."""
+        for future, job in self._pending:
+            job.cancel()
             future.cancel()
-        for future in self._pending:
-            if not future.cancelled():
-                future.exception()  # wait for the one in progress
+        for _, job in self._pending:
+            if not job.cancelled():
+                job.exception()  # wait for the one in progress
         self._pending.clear()
 
-    def _submit(self, text: str, priority: int) -> Future[Clip]:
+    def _submit(self, text: str, priority: int) -> tuple[Future[Clip], Future[Clip]]:
         key = (text, self.rate)
         future: Future[Clip] = Future()
         if key in self._cache:
             future.set_result(self._cache[key])
-            return future
-        raw = self._worker.submit(self.spoken(text), self.rate, priority)
-        raw.add_done_callback(lambda done: self._finish(key, done, future))
-        return future
+            return future, future
+        job = self._worker.submit(self.spoken(text), self.rate, priority)
+        job.add_done_callback(lambda done: self._finish(key, done, future))
+        return future, job
 
     def _finish(self, key: tuple[str, int], done: Future[Clip], future: Future[Clip]) -> None:
         if done.cancelled():
             future.cancel()
             return
-        if done.exception() is not None:
-            future.set_exception(done.exception())  # type: ignore[arg-type]
-            return
-        clip = done.result()
-        if self.volume != 1.0:
-            samples = np.clip(clip.samples * self.volume, -32768, 32767).astype(np.int16)
-            clip = Clip(samples, clip.rate)
-        self._cache[key] = clip
-        future.set_result(clip)
+        # close() may cancel ``future`` at any moment from another thread.
+        with contextlib.suppress(InvalidStateError):
+            if done.exception() is not None:
+                future.set_exception(done.exception())  # type: ignore[arg-type]
+                return
+            clip = done.result()
+            if self.volume != 1.0:
+                samples = np.clip(clip.samples * self.volume, -32768, 32767).astype(np.int16)
+                clip = Clip(samples, clip.rate)
+            self._cache[key] = clip
+            future.set_result(clip)
 
 
 class _Worker:

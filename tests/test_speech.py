@@ -48,3 +48,19 @@ def test_slower_and_volume() -> None:
     quiet = Voice(rate=160, volume=0.5)
     loud_peak = np.abs(normal.render(text).samples).max()
     assert np.abs(quiet.render(text).samples).max() == pytest.approx(loud_peak / 2, rel=0.02)
+
+
+def test_close_drops_pending_prerendering_cleanly(caplog: pytest.LogCaptureFixture) -> None:
+    """Regression: close() cancelled only this voice's own futures; the worker went on
+    rendering every queued sentence, and each finished one raised InvalidStateError in
+    a callback (logged with a traceback at every kiosk exit)."""
+    voice = Voice(rate=150, spoken=CAT.spoken)
+    texts = [f"{q.ask} {q.simple}" for q in CAT.questions]
+    voice.prerender(texts)
+    voice.close()
+    # Background work queued after close runs behind whatever close left in the queue.
+    after = Voice(rate=151, spoken=CAT.spoken)
+    after.prerender(["One more sentence."])
+    after._pending[0][0].result(timeout=120)
+    assert not any("exception calling callback" in r.getMessage() for r in caplog.records)
+    assert len(voice._cache) <= 1  # at most the one that was mid-synthesis
