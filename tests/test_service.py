@@ -56,6 +56,18 @@ def test_unit_is_hardened(tmp_path: Path) -> None:
     assert "DeviceAllow=char-alsa rw" in text and "Type=notify" in text
 
 
+def test_unit_never_stops_restarting() -> None:
+    """Regression: with a start limit (10 in 5 minutes), a microphone unplugged for more
+    than about a minute made systemd give up, and the kiosk stayed down after it was
+    plugged back in. Every start without a device exits 1 (test_doctor_and_recovery)."""
+    text = UNIT.read_text()
+    assert re.search(r"^Restart=(on-failure|always)$", text, re.M)
+    assert re.search(r"^StartLimitIntervalSec=0$", text, re.M)
+    assert not re.search(r"^StartLimitBurst=", text, re.M)
+    restart_sec = float(re.search(r"^RestartSec=(\d+)", text, re.M).group(1))
+    assert 2 <= restart_sec <= 30
+
+
 @pytest.mark.skipif(not Path("/usr/share/alsa/alsa.conf").exists(), reason="no ALSA config")
 def test_ready_then_periodic_watchdog(tmp_path: Path) -> None:
     mic = tmp_path / "mic.raw"
