@@ -22,6 +22,7 @@ import contextlib
 import io
 import json
 import tempfile
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -252,9 +253,7 @@ class PocketsphinxRecognition:
     done: bool = False
 
     def __post_init__(self) -> None:
-        from pocketsphinx import Endpointer
-
-        self.endpointer = Endpointer(
+        self.endpointer = VadEndpointer(
             window=self.endpointing.trailing_silence, ratio=0.9, sample_rate=SAMPLE_RATE
         )
 
@@ -313,6 +312,51 @@ class PocketsphinxRecognition:
             if not seg.word.startswith(("<", "["))
         )
         return Hypothesis(_clean(hyp.hypstr) if hyp else "", words, final=True)
+
+
+class VadEndpointer:
+    """pocketsphinx's ``Endpointer`` (same algorithm, same voice-activity detector), here
+    because pocketsphinx 5.1.1's never frees its C buffers: ~39 KB lost per listen turn
+    (0.1 MB per soak session). Its ``Vad`` is freed, so only the window is ours."""
+
+    def __init__(self, window: float, ratio: float, sample_rate: int) -> None:
+        from pocketsphinx import Vad
+
+        self._vad = Vad(Vad.LOOSE, sample_rate)
+        self.frame_bytes: int = self._vad.frame_bytes
+        self.frame_length: float = self._vad.frame_length
+        frames = int(window / self.frame_length + 0.5)
+        self._start, self._end = int(ratio * frames), int((1.0 - ratio) * frames + 0.5)
+        self._window: deque[tuple[bool, bytes]] = deque(maxlen=frames)
+        self.in_speech = False
+
+    def process(self, frame: bytes) -> bytes | None:
+        """One frame in; a (delayed) frame of speech out, or None outside speech."""
+        self._window.append((self._vad.is_speech(frame), bytes(frame)))
+        speech = sum(s for s, _ in self._window)
+        if self.in_speech and speech < self._end:
+            self.in_speech = False
+            return self._window.popleft()[1]
+        if not self.in_speech and speech > self._start:
+            self.in_speech = True
+        return self._window.popleft()[1] if self.in_speech else None
+
+    def end_stream(self, frame: bytes) -> bytes | None:
+        """End of input while in speech: the speech still queued, then ``frame``."""
+        if not self.in_speech:
+            return None
+        self.in_speech = False
+        out, all_speech = [], True
+        while self._window:
+            speech, pcm = self._window.popleft()
+            if not speech:
+                all_speech = False
+                break
+            out.append(pcm)
+        if all_speech:
+            out.append(bytes(frame))
+        self._window.clear()
+        return b"".join(out)
 
 
 # --- choosing -----------------------------------------------------------------------------
