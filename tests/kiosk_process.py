@@ -36,6 +36,16 @@ def kiosk_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "kiosk.cli", *args]
 
 
+def broken_vosk_model(folder: Path) -> Path:
+    """A folder shaped like a Vosk model whose files are garbage: Vosk fails to load it."""
+    model = folder / "broken-model"
+    (model / "conf").mkdir(parents=True)
+    (model / "conf" / "model.conf").write_text("--garbage\n")
+    (model / "am").mkdir()
+    (model / "am" / "final.mdl").write_bytes(b"not a model")
+    return model
+
+
 def converse(
     answers: dict[str, str | list[str]],
     default: str = "no",

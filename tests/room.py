@@ -77,7 +77,6 @@ class Room:
     turns: list[tuple[float, float]] = field(default_factory=list)
     """(room time the microphone opened, seconds it listened) for every listen turn."""
     played: list[np.ndarray] = field(default_factory=list)
-    overflows: int = 0
     _placed: list[tuple[int, bytes]] = field(default_factory=list)
 
     @property

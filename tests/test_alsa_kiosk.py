@@ -56,14 +56,9 @@ def test_red_flag_heard_through_the_microphone_gets_call_911(tmp_path: Path, rat
     mic = raw_from_wav(patient, tmp_path / "mic.raw", rate=rate)
     speaker = tmp_path / "speaker.raw"
     conf = write_config(tmp_path, mic, speaker, rate=rate)
-    devices = subprocess.run(
-        kiosk_command("devices"),
-        env={**os.environ, "ALSA_CONFIG_PATH": str(conf)},
-        capture_output=True,
-        text=True,
-    )
-    assert f"default  (in/out, {rate} Hz)" in devices.stdout, devices.stdout
     env = {**os.environ, "ALSA_CONFIG_PATH": str(conf)}
+    devices = subprocess.run(kiosk_command("devices"), env=env, capture_output=True, text=True)
+    assert f"default  (in/out, {rate} Hz)" in devices.stdout, devices.stdout
     run = subprocess.run(
         kiosk_command("run", "--engine", "pocketsphinx", "--sessions", "1", "--rate", "140"),
         env=env,

@@ -12,7 +12,6 @@ the real PortAudio path is in test_alsa_kiosk.py.
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -204,7 +203,7 @@ def test_red_flag_after_a_long_ramble_is_heard_in_the_next_turn(parts, patient) 
     end = session.run()
     session.assert_bounded()
     assert disposition(end) is Disposition.emergency
-    listened = [seconds for _, seconds in session.room.turns]
+    listened = [length for _, length in session.room.turns]
     assert len(listened) == 3 and listened[1] >= SETTINGS.max_utterance, listened
 
 
@@ -234,7 +233,7 @@ def test_quiet_and_clipped_speech(parts, patient, db: int) -> None:
         assert session.reasked >= 1 or end.ending.value == "guidance"
 
 
-def test_the_room_stand_in_keeps_time(tmp_path: Path) -> None:
+def test_the_room_stand_in_keeps_time() -> None:
     """The stand-in itself: talking moves the clock on, and replies start after the
     microphone opens, so what is said while the kiosk talks is lost."""
     room = Room(replies=[b"\x10\x00" * SAMPLE_RATE], limit=10)

@@ -4,6 +4,7 @@ contract (the ``report`` of a ``kiosk chat --json`` end event is accepted by tri
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ import pytest
 from kiosk.catalogue import load
 from kiosk.rules import decide
 from kiosk.symptoms import SECTIONS, Answer, SymptomReport
-from tests.kiosk_process import converse, kiosk_command
+from tests.kiosk_process import broken_vosk_model, converse, kiosk_command
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -226,7 +227,7 @@ def test_chat_end_report_triages_the_same(answers: dict[str, str], expect: str) 
 
 
 def test_missing_vosk_model_is_one_paragraph_with_the_fix(tmp_path: Path) -> None:
-    env = {**__import__("os").environ, "KIOSK_MODELS_DIR": str(tmp_path)}
+    env = {**os.environ, "KIOSK_MODELS_DIR": str(tmp_path)}
     out = subprocess.run(
         kiosk_command("chat", "--json", "--wav", "--engine", "vosk"),
         input="",
@@ -243,11 +244,7 @@ def test_missing_vosk_model_is_one_paragraph_with_the_fix(tmp_path: Path) -> Non
 
 
 def test_corrupt_vosk_model_is_one_paragraph_with_the_fix(tmp_path: Path) -> None:
-    model = tmp_path / "broken-model"
-    (model / "conf").mkdir(parents=True)
-    (model / "conf" / "model.conf").write_text("--garbage\n")
-    (model / "am").mkdir()
-    (model / "am" / "final.mdl").write_bytes(b"not a model")
+    model = broken_vosk_model(tmp_path)
     out = subprocess.run(
         kiosk_command("chat", "--json", "--wav", "--engine", "vosk", "--model", str(model)),
         input="",

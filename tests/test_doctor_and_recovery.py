@@ -3,15 +3,17 @@ path with file-backed devices (and no devices at all)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.alsa_files import FifoMicrophone, raw_from_wav, write_config
-from tests.kiosk_process import kiosk_command
+from tests.kiosk_process import broken_vosk_model, kiosk_command
 from tests.synth import Voice, available, say
 
 pytestmark = pytest.mark.skipif(
@@ -107,21 +109,23 @@ def test_microphone_gone_then_back(tmp_path: Path) -> None:
     assert "session ended: guidance, disposition emergency" in back.stderr
 
 
-def fifo_devices(tmp_path: Path, audio: bytes, then: str) -> tuple[dict[str, str], FifoMicrophone]:
+@contextlib.contextmanager
+def fifo_devices(tmp_path: Path, audio: bytes, then: str) -> Iterator[dict[str, str]]:
+    """The environment for a kiosk whose microphone is a FifoMicrophone."""
     mic = FifoMicrophone(tmp_path / "mic.fifo", audio, then)
     conf = write_config(tmp_path, mic.path, tmp_path / "speaker.raw")
-    return {"ALSA_CONFIG_PATH": str(conf), "KIOSK_STATE_DIR": str(tmp_path / "state")}, mic
+    try:
+        yield {"ALSA_CONFIG_PATH": str(conf), "KIOSK_STATE_DIR": str(tmp_path / "state")}
+    finally:
+        mic.close()
 
 
 def test_microphone_that_delivers_nothing_exits_cleanly(tmp_path: Path) -> None:
     """A wedged microphone: it opens, then no audio ever comes (the driver blocks).
     The kiosk says so in one line and exits non-zero for systemd to restart it, rather
     than hanging until the watchdog notices."""
-    env, mic = fifo_devices(tmp_path, b"", then="stall")
-    try:
+    with fifo_devices(tmp_path, b"", then="stall") as env:
         out = run(["run", "--engine", "pocketsphinx", "--sessions", "1"], env, timeout=60)
-    finally:
-        mic.close()
     assert out.returncode == 1, out.stderr
     assert "Traceback" not in out.stderr
     assert out.stderr.strip().splitlines()[-1] == (
@@ -136,11 +140,8 @@ def test_microphone_failing_mid_session_exits_cleanly(tmp_path: Path, then: str)
     listen turns. One clear line, exit status 1, no words said in the log."""
     words = say("my upper back hurts", Voice("flite", "slt"), tmp_path / "p.wav")
     audio = raw_from_wav(words, tmp_path / "p.raw", tail=1.5).read_bytes()
-    env, mic = fifo_devices(tmp_path, audio, then)
-    try:
+    with fifo_devices(tmp_path, audio, then) as env:
         out = run(["run", "--engine", "pocketsphinx", "--sessions", "1"], env, timeout=90)
-    finally:
-        mic.close()
     assert out.returncode == 1, out.stderr
     assert "Traceback" not in out.stderr
     assert "session started" in out.stderr
@@ -180,11 +181,8 @@ def test_loudspeaker_that_stops_responding_exits_cleanly(tmp_path: Path) -> None
 
 
 def test_doctor_with_a_wedged_microphone_reports_it_and_exits(tmp_path: Path) -> None:
-    env, mic = fifo_devices(tmp_path, b"", then="stall")
-    try:
+    with fifo_devices(tmp_path, b"", then="stall") as env:
         out = run(["doctor"], env, timeout=60)
-    finally:
-        mic.close()
     assert out.returncode == 1
     assert "BAD  microphone: the microphone delivered no audio for 2 s" in out.stdout, out.stdout
 
@@ -221,11 +219,7 @@ def test_doctor_reports_broken_text_to_speech_and_still_tests_the_speaker(
 
 
 def test_kiosk_run_with_a_model_that_does_not_load_exits_with_the_cause(tmp_path: Path) -> None:
-    model = tmp_path / "broken-model"
-    (model / "conf").mkdir(parents=True)
-    (model / "conf" / "model.conf").write_text("--garbage\n")
-    (model / "am").mkdir()
-    (model / "am" / "final.mdl").write_bytes(b"not a model")
+    model = broken_vosk_model(tmp_path)
     env, _ = file_devices(tmp_path, bytes(44100 * 2))
     out = run(["run", "--engine", "vosk", "--model", str(model)], env)
     assert out.returncode == 1
