@@ -47,17 +47,31 @@ class Question(_Data):
     always: bool = False
     watch_for: str = ""
     unknown_means: str | None = None
+    members: tuple[str, ...] = ()
+    """For a group ("Any of these: ...?"): the yes/no fields it asks about, at most three."""
 
     @model_validator(mode="after")
     def _field_defaults_to_id(self) -> Question:
+        if self.members:
+            if self.field or len(self.members) > 3 or self.kind is not QuestionKind.yes_no:
+                raise ValueError(f"group {self.id}: at most three yes/no members, no field")
+            for name in self.members:
+                field_path(name)
+            return self
         if not self.field:
             object.__setattr__(self, "field", self.id)
         field_path(self.field)  # raises on a typo
         return self
 
     @property
+    def is_group(self) -> bool:
+        return bool(self.members)
+
+    @property
     def fields(self) -> tuple[str, ...]:
         """The report fields this question settles: its own, and those derived from it."""
+        if self.members:
+            return self.members
         return (self.field, *_DERIVED.get(self.field, ()))
 
 
@@ -68,13 +82,27 @@ _DERIVED = {
 }
 
 
+class Near(_Data):
+    """A word of ``a`` and a word of ``b`` a few words apart in one clause ("my chest
+    is kind of heavy"): how people put a symptom in words no phrase list foresees."""
+
+    a: tuple[str, ...]
+    b: tuple[str, ...]
+
+    def phrases(self) -> list[str]:
+        """The plain pairs, for recognition grammars."""
+        return [f"{x} {y}" for x in self.a for y in self.b]
+
+
 class PhraseSet(_Data):
-    """Phrases for one field (or one value of a field), in three strengths."""
+    """Phrases for one field (or one value of a field), in three strengths, and word
+    pairs (``near``) that count like names."""
 
     value: str = "yes"
     names: tuple[str, ...] = ()
     statements: tuple[str, ...] = ()
     hints: tuple[str, ...] = ()
+    near: tuple[Near, ...] = ()
 
 
 class Mentions(_Data):
@@ -89,6 +117,8 @@ class Answers(_Data):
     unknown: tuple[str, ...]
     corrections: tuple[str, ...]
     greetings: tuple[str, ...]
+    pain_talk: tuple[str, ...]
+    clause_final: tuple[str, ...]
 
 
 class Commands(_Data):
@@ -115,6 +145,11 @@ class UnderstandingWords(_Data):
     fillers: tuple[str, ...]
     clause_starts: tuple[str, ...]
     answer_particles: tuple[str, ...]
+    lead_words: tuple[str, ...]
+    near_gap: int = Field(ge=0, le=6)
+    """At most this many words between the two words of a ``near`` pair."""
+    near_stops: tuple[str, ...]
+    """Words a pair may not reach across ("but", "not": "my chest is not sore")."""
     spellings: dict[str, str]
 
 
@@ -125,6 +160,23 @@ class Negation(_Data):
     extra_termination: tuple[str, ...]
     following_for_names: tuple[str, ...]
     window: int = Field(ge=1, le=20)
+
+
+class Context(_Data):
+    """Triggers for mentions about someone else or about the past (see answers.toml)."""
+
+    other_person_preceding: tuple[str, ...]
+    other_person_following: tuple[str, ...]
+    historical_preceding: tuple[str, ...]
+    historical_following: tuple[str, ...]
+    lifetime: tuple[str, ...]
+
+    @field_validator("lifetime")
+    @classmethod
+    def _fields_exist(cls, names: tuple[str, ...]) -> tuple[str, ...]:
+        for name in names:
+            field_path(name)
+        return names
 
 
 class Hedges(_Data):
@@ -153,6 +205,7 @@ class Durations(_Data):
 
 class Severity(_Data):
     out_of: tuple[str, ...]
+    said: tuple[str, ...]
     homophones: dict[str, int]
     words: dict[str, int]
     anywhere: tuple[str, ...]
@@ -187,6 +240,7 @@ class Catalogue(_Data):
     commands: Commands
     understanding: UnderstandingWords
     negation: Negation
+    context: Context
     hedges: Hedges
     numbers: Numbers
     grammar: GrammarTemplates
@@ -218,9 +272,16 @@ class Catalogue(_Data):
         return self.guidance.labels[field]
 
     def question_for(self, field: str) -> Question | None:
-        """The question that sets a field, derived fields included."""
+        """The single question that sets a field, derived fields included."""
         for q in self.questions:
-            if field in q.fields:
+            if not q.is_group and field in q.fields:
+                return q
+        return None
+
+    def group_for(self, field: str) -> Question | None:
+        """The group question a field is asked in first, if any."""
+        for q in self.questions:
+            if field in q.members:
                 return q
         return None
 
@@ -334,6 +395,7 @@ def load(language: str = "en") -> Catalogue:
         commands=Commands(**answers["commands"]),
         understanding=UnderstandingWords(**answers["understanding"]),
         negation=Negation(**answers["negation"]),
+        context=Context(**answers["context"]),
         hedges=Hedges(**answers["hedges"]),
         numbers=Numbers(**answers["numbers"]),
         grammar=GrammarTemplates(**answers["grammar"]),
@@ -356,7 +418,15 @@ def _check(c: Catalogue) -> None:
     missing = sorted(every_field - c.guidance.labels.keys() - {"schema_version"})
     if missing:
         raise ValueError(f"guidance.toml [labels] lacks: {missing}")
+    grouped = [name for q in c.questions for name in q.members]
+    if len(grouped) != len(set(grouped)):
+        raise ValueError("a field is in more than one group in questions.toml")
+    for name in grouped:
+        if c.question_for(name) is None:
+            raise ValueError(f"group member {name} needs its own question too")
     for q in c.questions:
+        if q.is_group:
+            continue
         if q.block is Block.screening and q.kind is QuestionKind.yes_no and not q.watch_for:
             raise ValueError(f"screening question {q.id} needs a watch_for sentence")
         if q.block is Block.screening and q.unknown_means:

@@ -27,6 +27,9 @@ def _field_phrases(c: Catalogue, fields: set[str]) -> list[str]:
     out: list[str] = []
     for (name, _value), sets in c.mentions.sets.items():
         if name in fields:
+            # Not the `near` word pairs: they are how the understanding reads free
+            # phrasing; as grammar entries they only add paths to mishear along
+            # (measured: "I have a fever" became "i haven't fever").
             out += _phrases([*sets.names, *sets.statements, *sets.hints])
     return out
 

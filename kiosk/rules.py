@@ -25,6 +25,7 @@ from kiosk.symptoms import (
     RiskFactors,
     SymptomReport,
     get_value,
+    with_value,
 )
 
 # The seed articles (../shared/seeds/), cited by file name.
@@ -209,6 +210,15 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule("emergency.fainting", Disposition.emergency, ("fainting",), (S001,), _yes("fainting")),
     Rule(
+        "emergency.unspecified_sign",
+        Disposition.emergency,
+        ("emergency_sign_unspecified",),
+        (S000, S001, S002),
+        _yes("emergency_sign_unspecified"),
+        note="The kiosk asks about up to three emergency signs in one question; each is an "
+        "emergency on its own in the seeds, so a yes is an emergency whichever it is.",
+    ),
+    Rule(
         "emergency.fever",
         Disposition.emergency,
         ("fever",),
@@ -340,12 +350,17 @@ EMERGENCY_FIELDS: tuple[str, ...] = tuple(
 )
 
 
+NEVER_ASKED = frozenset({"emergency_sign_unspecified"})
+"""Fields no question asks: set only by a "yes" to a group of emergency signs, whose
+members are asked (and stay unresolved) on their own."""
+
+
 def worst_case(report: SymptomReport) -> SymptomReport:
     """The report with every unknown answer replaced by its most alarming value."""
     data = report.model_dump()
     for section in ("symptoms", "risk_factors"):
         for name, value in data[section].items():
-            if value is Answer.unknown:
+            if value is Answer.unknown and name not in NEVER_ASKED:
                 data[section][name] = Answer.yes
     pain = data["pain"]
     for name in ("after_injury", "severe"):
@@ -438,3 +453,15 @@ def decide(report: SymptomReport, catalogue: Catalogue) -> Decision:
         watch_for=tuple(dict.fromkeys(w for n in unresolved if (w := catalogue.watch_for(n)))),
         disclaimer=texts.disclaimer,
     )
+
+
+def emergency_on_its_own(name: str) -> bool:
+    """Whether a "yes" to this field alone is an emergency, whatever else is known.
+
+    A group question whose members all are makes a plain "yes" an emergency.
+    """
+    try:
+        report = with_value(SymptomReport(), name, Answer.yes)
+    except (KeyError, ValueError):
+        return False
+    return any(r.level is Disposition.emergency and r.test(report) for r in RULES)

@@ -155,6 +155,11 @@ class Symptoms(_Strict):
         default=Answer.unknown,
         description="Difficulty moving the back (turning the neck, bending).",
     )
+    emergency_sign_unspecified: Answer = Field(
+        default=Answer.unknown,
+        description="Yes to a question about several emergency signs at once (e.g. chest "
+        "pain, trouble breathing, or pain spreading to the jaw or arm) without saying which.",
+    )
 
 
 class RiskFactors(_Strict):

@@ -10,7 +10,12 @@ and the few choices that keep a red flag from being negated by mistake:
   own verb: "no, I can't feel my legs" stays a red flag;
 * a negation reaches only a few words ahead and stops at a new clause: "I don't have a
   fever my legs are numb" keeps the numbness;
-* a mention that is hedged ("maybe some numbness") is *unknown*, and the dialog asks.
+* a mention that is hedged ("maybe some numbness") is *unknown*, and the dialog asks;
+* a mention about someone else ("my mother had cancer") is dropped, and one about the
+  past ("numbness years ago, not now") counts only for lifelong facts such as cancer:
+  dropping never answers "no", so the question is still asked;
+* a yes/no word counts only at the start of a clause ("no, ...", "well yes"), so the
+  "right" of "my right arm" and the "wrong" of "slept wrong" are not answers.
 """
 
 from __future__ import annotations
@@ -30,10 +35,14 @@ from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 from text_to_num import alpha2digit
 
-from kiosk.catalogue import Catalogue, Command, QuestionKind, slots
+from kiosk.catalogue import Catalogue, Command, Near, QuestionKind, UnderstandingWords, slots
 from kiosk.symptoms import Answer
 
 SPANS = "sc"
+
+ANSWER_REACH = 8
+"""A yes or no counts only this many words into an utterance (or right after "actually",
+"wait"): people answer first. Deep in a long story, "so I have to..." is no answer."""
 
 
 class Strength(StrEnum):
@@ -67,6 +76,9 @@ class Understanding:
     mentions: tuple[Mention, ...] = field(default_factory=tuple)
     severity: int | None = None
     duration_days: int | None = None
+    about_pain: bool = False
+    """Whether it talks about pain at all ("my back hurts"): an opening that does is
+    understood even when it names nothing the report has a field for."""
 
     @property
     def empty(self) -> bool:
@@ -170,7 +182,9 @@ def _make_clauses(
 
 # --- the pipeline -----------------------------------------------------------------------
 
-for _ext in ("neg_any", "neg_verbal", "hedged"):
+_CONTEXT_PASSES = ("neg_any", "neg_verbal", "hedged", "other_person", "historical")
+
+for _ext in _CONTEXT_PASSES:
     if not Span.has_extension(_ext):
         Span.set_extension(_ext, default=False)
 
@@ -215,6 +229,15 @@ def _patterns(nlp: Language, phrase: str, fillers: list[str]) -> list[list[dict[
     return out
 
 
+def _near_patterns(nlp: Language, near: Near, words: UnderstandingWords) -> list[list[dict]]:
+    """Either word order, a few ordinary words between, none of them a stop word."""
+    stops = sorted({t for w in words.near_stops for t in _tokens(nlp, w)})
+    gap = {"IS_PUNCT": False, "LOWER": {"NOT_IN": stops}, "OP": f"{{0,{words.near_gap}}}"}
+    a = {"LOWER": {"IN": sorted({t for w in near.a for t in _tokens(nlp, w)})}}
+    b = {"LOWER": {"IN": sorted({t for w in near.b for t in _tokens(nlp, w)})}}
+    return [[a, gap, b], [b, gap, a]]
+
+
 def build_pipeline(c: Catalogue) -> Language:
     """spaCy pipeline: tokenizer, phrase ruler, clause splitter, three NegEx passes."""
     nlp = spacy.blank("en")
@@ -234,11 +257,16 @@ def build_pipeline(c: Catalogue) -> Language:
             gaps = filler_words if strength is not Strength.hint else []
             for phrase in group:
                 add(f"{fname}={value}", strength.value, phrase, gaps)
+        for near in phrases.near:
+            for pattern in _near_patterns(nlp, near, c.understanding):
+                patterns.append({"label": f"{fname}={value}", "id": "name", "pattern": pattern})
     for answer in Answer:
         for phrase in getattr(c.answers, answer.value):
             add(f"answer={answer.value}", "answer", phrase, [])
     for phrase in c.answers.corrections:
         add("correction", "correction", phrase, [])
+    for phrase in c.answers.pain_talk:
+        add("pain_talk", "pain_talk", phrase, [])
     for command, group in c.commands.phrases().items():
         for phrase in group:
             add(f"command={command}", "command", phrase, [])
@@ -263,6 +291,18 @@ def build_pipeline(c: Catalogue) -> Language:
         ("neg_any", preceding, [*base["following_negations"], *neg.following_for_names], pseudo),
         ("neg_verbal", verbal, base["following_negations"], pseudo),
         ("hedged", list(c.hedges.preceding), list(c.hedges.following), []),
+        (
+            "other_person",
+            list(c.context.other_person_preceding),
+            list(c.context.other_person_following),
+            [],
+        ),
+        (
+            "historical",
+            list(c.context.historical_preceding),
+            list(c.context.historical_following),
+            [],
+        ),
     ):
         nlp.add_pipe(
             "kiosk_negex",
@@ -301,6 +341,28 @@ class Understander:
         self.c = catalogue
         self.nlp = build_pipeline(catalogue)
         self._politeness = {t for w in catalogue.commands.politeness for t in _tokens(self.nlp, w)}
+        self._clause_final = set(catalogue.answers.clause_final)
+        self._trailing_words = {
+            t
+            for w in (
+                *catalogue.understanding.answer_particles,
+                *catalogue.answers.corrections,
+                *catalogue.commands.politeness,
+            )
+            for t in _tokens(self.nlp, w)
+        }
+        self._lead_words = {
+            t
+            for w in (
+                *catalogue.understanding.answer_particles,
+                *catalogue.understanding.lead_words,
+                *catalogue.understanding.fillers,
+                *catalogue.answers.corrections,
+                *catalogue.answers.greetings,
+                *catalogue.commands.politeness,
+            )
+            for t in _tokens(self.nlp, w)
+        }
         units = "|".join(sorted(map(re.escape, catalogue.durations.units), key=len, reverse=True))
         qty = "|".join(sorted(map(re.escape, catalogue.numbers.quantities), key=len, reverse=True))
         self._duration = re.compile(
@@ -308,6 +370,19 @@ class Understander:
         )
         out_of = "|".join(re.escape(o) for o in catalogue.severity.out_of)
         self._score_out_of = re.compile(rf"\b(\d+(?:\.\d+)?)\s*(?:{out_of}|/\s*10)\b")
+        # "about a six", "it's like a four": the grammar's score templates, as said.
+        said = [
+            t
+            for t in (*catalogue.grammar.severity, *catalogue.severity.said)
+            if t != "{n}" and "out of" not in t
+        ]
+        self._score_said = re.compile(
+            "|".join(
+                r"\b" + re.escape(t).replace(r"\{n\}", r"(\d+(?:\s+or\s+\d+)?)") + r"\b"
+                for t in sorted(said, key=len, reverse=True)
+            )
+        )
+        self._day_or_two = re.compile(rf"\b(?:a|an|one|1)\s+({units})\s+or\s+(\d+)\b")
 
     def __call__(
         self,
@@ -336,8 +411,9 @@ class Understander:
         return Understanding(
             text=text,
             command=self._command(doc, spans),
-            answer=self._answer(spans),
+            answer=self._answer(doc, spans),
             mentions=tuple(self._mentions(spans)),
+            about_pain=any(s.id_ == "pain_talk" for s in spans),
             severity=self._severity(
                 clean,
                 rest,
@@ -357,14 +433,17 @@ class Understander:
             if s.id_ == Strength.hint and any(_overlap(s, d) for d in definite):
                 continue  # "numb" inside "my legs went numb"
             if s.id_ != Strength.hint and any(
-                d is not s and d.label_ == s.label_ and _contains(d, s) and len(d) > len(s)
+                d is not s and _field(d) == _field(s) and _contains(d, s) and len(d) > len(s)
                 for d in definite
             ):
                 continue  # a shorter phrase of the same field inside a longer one
             kept.append(s)
         mentions: list[Mention] = []
+        lifetime = set(self.c.context.lifetime)
         for s in kept:
             fname, value = s.label_.split("=", 1)
+            if s._.other_person:
+                continue  # someone else's: the question is still asked
             strength = Strength(s.id_)
             negated = s._.neg_verbal if strength is Strength.statement else s._.neg_any
             if value in (Answer.yes, Answer.no):
@@ -374,6 +453,8 @@ class Understander:
                     value = Answer.no.value if value == Answer.yes else Answer.yes.value
             elif negated or s._.hedged:
                 continue  # "not suddenly", "maybe my upper back": no value to set
+            if s._.historical and value != Answer.no and fname not in lifetime:
+                continue  # over ("numbness years ago"): the question is still asked
             mention = Mention(fname, value, strength)
             if mention not in mentions:
                 mentions.append(mention)
@@ -381,24 +462,60 @@ class Understander:
 
     # Answers and commands ------------------------------------------------------------
 
-    def _answer(self, spans: list[Span]) -> Answer | None:
+    def _answer(self, doc: Doc, spans: list[Span]) -> Answer | None:
         mention_spans = [s for s in spans if s.id_ in _MENTION]
         answers = filter_spans([s for s in spans if s.id_ == "answer"])
+        corrections = [s for s in spans if s.id_ == "correction"]
         usable = []
         for a in answers:
+            if not self._leads_clause(doc, a):
+                continue  # the "right" of "my right arm", the "wrong" of "slept wrong"
+            if a.start > ANSWER_REACH and not any(c.end == a.start for c in corrections):
+                continue  # an answer comes first: "...so i have" at the end of a ramble
+            if a.text in self._clause_final and not self._ends_clause(doc, a, spans):
+                continue  # "I have to walk from the station" is no "I have"
             if any(_overlap(a, m) for m in mention_spans if m.id_ != Strength.hint):
                 continue  # the "no" of "no feeling in my legs"
             if any(m.start == a.end and m.id_ != Strength.statement for m in mention_spans):
                 continue  # determiner "no" of "no chest pain": the mention carries it
+            if a.label_ == "answer=no" and any(
+                0 <= m.start - a.end <= 2
+                and not any(doc[i].is_sent_start for i in range(a.end, m.start + 1))
+                and (m._.neg_any or m._.neg_verbal)
+                for m in mention_spans
+            ):
+                continue  # "I don't have chest pain" says no to chest pain, not to all
             usable.append(a)
         if not usable:
             return None
         chosen = usable[0]
-        corrections = [s.end for s in spans if s.id_ == "correction"]
-        later = [a for a in usable if any(chosen.end <= c <= a.start for c in corrections)]
+        later = [a for a in usable if any(chosen.end <= c.end <= a.start for c in corrections)]
         if later:
             chosen = later[-1]
         return Answer(chosen.label_.split("=", 1)[1])
+
+    def _ends_clause(self, doc: Doc, span: Span, spans: list[Span]) -> bool:
+        """Whether only small words, or a mention the answer is about, follow the span
+        in its clause ("I do, a bit"; "I have, chest pain")."""
+        i = span.end
+        while i < len(doc) and not doc[i].is_sent_start:
+            t = doc[i]
+            if t.is_punct:
+                return True
+            if t.lower_ not in self._trailing_words:
+                return False
+            i += 1
+        return True
+
+    def _leads_clause(self, doc: Doc, span: Span) -> bool:
+        """Whether only small words ("well", "um", "oh", "no") come before the span in
+        its clause."""
+        i = span.start
+        while i > 0 and not doc[i].is_sent_start:
+            i -= 1
+            if doc[i].lower_ not in self._lead_words and not doc[i].is_punct:
+                return False
+        return True
 
     def _command(self, doc: Doc, spans: list[Span]) -> Command | None:
         commands = filter_spans([s for s in spans if s.id_ == "command"])
@@ -423,10 +540,14 @@ class Understander:
         match = self._score_out_of.search(digits)
         if match:
             return _score(match.group(1))
+        if bare or words:
+            said = self._score_said.search(digits)
+            if said:
+                return _score(_higher(next(g for g in said.groups() if g)))
         if bare:
-            number = re.search(r"\b(\d+(?:\.\d+)?)\b", digits)
-            if number and _score(number.group(1)) is not None:
-                return _score(number.group(1))
+            number = re.search(r"\b(\d+(?:\.\d+)?(?:\s+or\s+\d+)?)\b", digits)
+            if number and _score(_higher(number.group(1))) is not None:
+                return _score(_higher(number.group(1)))
             spoken = clean.split()
             if len(spoken) <= 3:
                 for w in spoken:
@@ -447,6 +568,10 @@ class Understander:
         "N days/weeks" counts anywhere; weekdays and time words only when ``loose``.
         """
         d = self.c.durations
+        either = self._day_or_two.search(digits)  # "a day or two": the longer
+        if either:
+            days = int(either.group(2)) * d.units[either.group(1)]
+            return days, digits[: either.start()] + digits[either.end() :]
         match = self._duration.search(digits)
         if match:
             amount, unit, half = match.groups()
@@ -463,9 +588,18 @@ class Understander:
         return (d.phrases[phrase] if phrase else None), digits
 
 
+def _higher(raw: str) -> str:
+    """ "4 or 5" -> "5": where a person gives a range, the worse end counts."""
+    return raw.split()[-1]
+
+
 def _score(raw: str) -> int | None:
     value = round(float(raw))
     return value if 0 <= value <= 10 else None
+
+
+def _field(span: Span) -> str:
+    return span.label_.split("=", 1)[0]
 
 
 def _overlap(a: Span, b: Span) -> bool:
@@ -479,4 +613,5 @@ def _contains(outer: Span, inner: Span) -> bool:
 def _normalise(text: str, spellings: dict[str, str]) -> str:
     """Lower case, plain apostrophes, and the apostrophe-less spellings people type."""
     text = text.lower().replace("\u2019", "'").replace("\u2018", "'")
+    text = re.sub(r"(?<=[a-z])-(?=[a-z])", " ", text)  # "uh-huh", "mm-hmm", "mid-back"
     return " ".join(spellings.get(w, w) for w in text.split())

@@ -46,6 +46,37 @@ def broken_vosk_model(folder: Path) -> Path:
     return model
 
 
+def pick_answer(
+    turn: str, answers: dict[str, str | list[str]], default: str, used: dict[str, int]
+) -> str:
+    """What the person says when ``turn`` is asked: its own answer, or for a group
+    question ("Any of these: ...?") what they would say about each of its signs, in one
+    breath ("nope. yeah, I get out of breath")."""
+    from kiosk.catalogue import load
+
+    if turn in answers or turn in _TURNS:
+        return _next_answer(turn, answers, default, used)
+    members = [m for m in load().question(turn).members if m in answers]
+    if not members:
+        return default
+    said = [_next_answer(m, answers, default, used) for m in members]
+    return ". ".join(dict.fromkeys(said))
+
+
+def _next_answer(
+    key: str, answers: dict[str, str | list[str]], default: str, used: dict[str, int]
+) -> str:
+    given = answers.get(key, default)
+    if isinstance(given, list):
+        n = used.get(key, 0)
+        used[key] = n + 1
+        given = given[min(n, len(given) - 1)]
+    return given
+
+
+_TURNS = ("open", "readback", "fix")
+
+
 def converse(
     answers: dict[str, str | list[str]],
     default: str = "no",
@@ -77,11 +108,7 @@ def converse(
             if event["event"] == "listen":
                 q = event["question"]
                 t.asked.append(q)
-                given = answers.get(q, default)
-                if isinstance(given, list):
-                    n = used.get(q, 0)
-                    used[q] = n + 1
-                    given = given[min(n, len(given) - 1)]
+                given = pick_answer(q, answers, default, used)
                 proc.stdin.write(line_for(given) + "\n")
                 proc.stdin.flush()
             if event["event"] == "end":

@@ -16,6 +16,7 @@ from kiosk.catalogue import load
 from kiosk.rules import (
     ALL_RULES,
     EMERGENCY_FIELDS,
+    NEVER_ASKED,
     RULES,
     UNRESOLVED_RULE,
     Disposition,
@@ -129,6 +130,7 @@ FIRES: dict[str, list[dict[str, Any]]] = {
     ],
     "emergency.fainting": [{"fainting": "yes"}],
     "emergency.fever": [{"fever": "yes"}],
+    "emergency.unspecified_sign": [{"emergency_sign_unspecified": "yes"}],
     "urgent.tingling": [{"limb_tingling": "yes"}],
     "urgent.chills": [{"chills": "yes"}],
     "urgent.weight_loss": [{"weight_loss": "yes"}],
@@ -163,6 +165,7 @@ FIRES: dict[str, list[dict[str, Any]]] = {
 
 # Changes to the negative report that come close but must NOT fire the rule.
 DOES_NOT_FIRE: dict[str, list[dict[str, Any]]] = {
+    "emergency.unspecified_sign": [{"emergency_sign_unspecified": "unknown"}],
     "emergency.sudden_severe": [
         {"onset": "sudden", "severity": 6},
         {"onset": "gradual", "severity": 9},
@@ -243,9 +246,17 @@ def _rule(rule_id: str) -> Rule:
     return rule
 
 
+def test_a_group_yes_left_unknown_is_not_an_unresolved_red_flag() -> None:
+    """Nobody is asked "emergency_sign_unspecified": its signs are asked on their own."""
+    r = report(emergency_sign_unspecified="unknown")
+    assert disposition(r) is Disposition.self_care
+    assert unresolved_red_flags(r) == []
+
+
 def test_every_rule_has_cases() -> None:
     assert set(FIRES) == set(RULE_IDS)
-    assert set(EMERGENCY_UNKNOWN) == {r.id for r in EMERGENCY_RULES}
+    asked = {r.id for r in EMERGENCY_RULES if not set(r.fields) <= NEVER_ASKED}
+    assert set(EMERGENCY_UNKNOWN) == asked
     assert len(RULE_IDS) == len(set(RULE_IDS)), "duplicate rule ids"
     assert UNRESOLVED_RULE.id not in RULE_IDS
 

@@ -282,3 +282,89 @@ def test_a_correction_reads_a_bare_score_but_not_a_duration_as_one(u: Understand
 )
 def test_spoken_answers_without_punctuation(u: Understander, text: str, field: str) -> None:
     assert mentions(u, text).get(field) == "yes", u(text).mentions
+
+
+# --- word pairs: a negation that is part of the symptom must not negate it --------------
+
+
+@pytest.mark.parametrize(
+    ("text", "field"),
+    [
+        ("i couldn't hold my bowels", "bladder_bowel_problems"),
+        ("there's no strength in my left arm", "limb_weakness"),
+        ("i can't catch my breath", "shortness_of_breath"),
+        ("my chest is kind of heavy and tight", "chest_pain"),
+        ("my left arm's been numb all day", "limb_numbness"),
+    ],
+)
+def test_free_phrasing_of_red_flags(u: Understander, text: str, field: str) -> None:
+    assert mentions(u, text).get(field) == "yes", u(text).mentions
+
+
+@pytest.mark.parametrize(
+    ("text", "field"),
+    [
+        ("my mother had cancer", "cancer_history"),
+        ("my husband has chest pains", "chest_pain"),
+        ("i had numbness years ago, not now", "limb_numbness"),
+    ],
+)
+def test_someone_else_or_the_past_is_not_the_persons_symptom(
+    u: Understander, text: str, field: str
+) -> None:
+    assert mentions(u, text).get(field) != "yes", u(text).mentions
+
+
+def test_lifelong_facts_from_the_past_still_count(u: Understander) -> None:
+    assert mentions(u, "i had cancer years ago")["cancer_history"] == "yes"
+    assert mentions(u, "i quit smoking five years ago").get("smoking") == "no"
+
+
+@pytest.mark.parametrize(
+    ("text", "answer"),
+    [
+        ("definitely not", "no"),
+        ("of course not", "no"),
+        ("afraid so", "yes"),
+        ("I guess so", "yes"),
+        ("mm-hmm", "yes"),
+        ("hardly", "no"),
+        ("not much", "no"),
+        ("I have no idea", "unknown"),
+    ],
+)
+def test_everyday_answers(u: Understander, text: str, answer: str) -> None:
+    """Regression: "definitely not" and "of course not" were a yes (and ended in 911)."""
+    assert u(text).answer == answer
+
+
+def test_no_idea_of_the_cause_is_no_known_cause(u: Understander) -> None:
+    """Regression: "I have no idea why it started" was recorded as a known cause."""
+    assert mentions(u, "I have no idea why it started")["known_cause"] == "no"
+
+
+def test_a_yes_no_word_inside_a_sentence_is_not_an_answer(u: Understander) -> None:
+    """Regression: the "wrong" of "sleeping wrong" was a no, the "right" of "my right
+    arm" a yes."""
+    assert u("my back is a bit stiff from sleeping wrong").answer is None
+    assert u("my right arm hurts").answer is None
+
+
+def test_stiffness_alone_is_not_a_back_that_cannot_move(u: Understander) -> None:
+    """Regression: "a bit stiff from sleeping wrong" became "can't turn or bend" (urgent)."""
+    r = u("my back is a bit stiff from sleeping wrong")
+    assert ("hard_to_move_back", "yes") not in {
+        (m.field, m.value) for m in r.mentions if m.definite
+    }
+    assert ("known_cause", "yes") in {(m.field, m.value) for m in r.mentions}
+
+
+def test_negation_stops_at_but_and_actually(u: Understander) -> None:
+    r = u("no, but actually my bottom and my private area feel numb")
+    assert mentions(u, r.text)["saddle_numbness"] == "yes"
+
+
+def test_ranges_take_the_worse_end(u: Understander) -> None:
+    assert u("four or five", QuestionKind.severity).severity == 5
+    assert u("a day or two", QuestionKind.duration).duration_days == 2
+    assert u("my upper back, it's about a four").severity == 4
