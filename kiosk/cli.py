@@ -33,7 +33,7 @@ from kiosk.dialog import Dialog
 from kiosk.events import Finish, Listen
 from kiosk.grammar import Grammars, vocabulary
 from kiosk.outcomes import OutcomeLog
-from kiosk.recognizer import Engine, EngineUnavailable, load_engine, transcribe
+from kiosk.recognizer import Endpointing, Engine, EngineUnavailable, load_engine, transcribe
 from kiosk.rules import decide
 from kiosk.service import Service
 from kiosk.speech import SpeechError, Voice
@@ -115,7 +115,9 @@ def _engine(cfg: config_file.KioskConfig, grammars: Grammars) -> Engine:
     """Load the recognizer and say on stderr which one was picked, and why."""
     model = cfg.model_path or speech_models.installed(speech_models.ENGLISH)
     try:
-        engine = load_engine(cfg.engine, model)
+        # The configured timeouts reach the engine's own endpointing, not only the loop.
+        endpointing = Endpointing(max_utterance=cfg.max_utterance, no_speech=cfg.no_speech_timeout)
+        engine = load_engine(cfg.engine, model, endpointing)
     except EngineUnavailable as err:
         raise SystemExit(f"kiosk: {err}. {speech_models.HOW_TO_INSTALL}") from None
     why = " (no Vosk model installed)" if cfg.engine == "auto" and engine.name != "vosk" else ""

@@ -48,7 +48,9 @@ class SpeechError(RuntimeError):
 
 
 class Voice:
-    """Text in, audio out, cached by (text, rate, volume).
+    """Text in, audio out. Only the fixed sentences (those pre-rendered) are cached, by
+    (text, rate): a person's read-back or guidance is rendered when needed and dropped,
+    so the cache does not grow with every session.
 
     Renders through the process's one text-to-speech worker (see ``_Worker``), in
     priority order: a sentence about to be said goes before background pre-rendering.
@@ -61,6 +63,7 @@ class Voice:
         self.volume = volume
         self.spoken = spoken
         self._cache: dict[tuple[str, int], Clip] = {}
+        self._fixed: set[str] = set()
         self._pending: list[tuple[Future[Clip], Future[Clip]]] = []
         """(this voice's future, the worker's job) for each background rendering."""
         self._worker = _Worker.get()
@@ -73,7 +76,9 @@ class Voice:
         return self._submit(text, NOW)[0].result()
 
     def prerender(self, texts: list[str]) -> None:
-        """Queue ``texts`` for rendering in the background; returns at once."""
+        """Queue ``texts`` for rendering in the background; returns at once. These are
+        the fixed sentences: they stay cached."""
+        self._fixed.update(texts)
         for text in texts:
             self._pending.append(self._submit(text, LATER))
 
@@ -111,7 +116,8 @@ class Voice:
             if self.volume != 1.0:
                 samples = np.clip(clip.samples * self.volume, -32768, 32767).astype(np.int16)
                 clip = Clip(samples, clip.rate)
-            self._cache[key] = clip
+            if key[0] in self._fixed:
+                self._cache[key] = clip
             future.set_result(clip)
 
 

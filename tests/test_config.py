@@ -96,3 +96,35 @@ def test_cli_config_show_and_errors(tmp_path: Path) -> None:
         "kiosk: config key 'volume' (from KIOSK_VOLUME) has bad value 'loud': "
         "Input should be a valid number, unable to parse string as a number"
     ]
+
+
+def test_configured_timeouts_reach_the_engines_endpointing(tmp_path: Path) -> None:
+    """Regression: both engines used their default endpointing whatever the config said."""
+    from kiosk.catalogue import load as load_catalogue
+    from kiosk.cli import _engine
+    from kiosk.grammar import Grammars
+
+    cfg = KioskConfig(engine="pocketsphinx", max_utterance=7.0, no_speech_timeout=4.0)
+    engine = _engine(cfg, Grammars(load_catalogue()))
+    assert engine.endpointing.max_utterance == 7.0  # type: ignore[attr-defined]
+    assert engine.endpointing.no_speech == 4.0  # type: ignore[attr-defined]
+
+
+def test_a_shorter_max_utterance_cuts_a_long_answer_sooner(tmp_path: Path) -> None:
+    """The real recognizer on real speech: 7 s of talking, cut at 5 s."""
+    from kiosk.audio import read_wav
+    from kiosk.recognizer import BLOCK_BYTES, Endpointing, PocketsphinxEngine
+    from tests.synth import Voice, say
+
+    text = "and then I walked all the way from the station to the shops and back again " * 2
+    speech = read_wav(say(text, Voice("flite", "slt"), tmp_path / "long.wav"))
+    engine = PocketsphinxEngine(Endpointing(max_utterance=5.0))
+    rec = engine.start(("no", "yes", "i walked to the shops"))
+    fed = 0
+    for start in range(0, len(speech), BLOCK_BYTES):
+        fed += BLOCK_BYTES
+        hyp = rec.accept(speech[start : start + BLOCK_BYTES])
+        if hyp is not None and hyp.final:
+            break
+    assert len(speech) / 32000 > 7
+    assert fed / 32000 < 6.5

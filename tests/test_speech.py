@@ -64,3 +64,13 @@ def test_close_drops_pending_prerendering_cleanly(caplog: pytest.LogCaptureFixtu
     after._pending[0][0].result(timeout=120)
     assert not any("exception calling callback" in r.getMessage() for r in caplog.records)
     assert len(voice._cache) <= 1  # at most the one that was mid-synthesis
+
+
+def test_only_fixed_sentences_stay_cached() -> None:
+    """Regression: every person's read-back stayed cached for the life of the process."""
+    voice = Voice(rate=150, spoken=CAT.spoken)
+    voice.prerender(["Is that right?"])
+    voice.render("Is that right?")
+    for n in range(3):
+        voice.render(f"You said the pain is in your upper back, {n} out of 10.")
+    assert [text for text, _ in voice._cache] == ["Is that right?"]
