@@ -94,7 +94,7 @@ def chat_json(
         if transcriber is not None and line.strip():
             line = transcriber(line.strip(), listen)
             write({"event": "heard", "text": line})
-        return Heard(line) if line.strip() else Silence()
+        return Heard(line, spoken=transcriber is not None) if line.strip() else Silence()
 
     finish = run_session(dialog, hear, emit)
     write(end_record(finish, dialog.report))

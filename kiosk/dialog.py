@@ -55,6 +55,11 @@ class Turn(StrEnum):
     open = "open"
     readback = "readback"
     fix = "fix"
+    confirm = "confirm"
+
+
+CONFIRMED = {Command.stop: "confirm_stop", Command.start_over: "confirm_start_over"}
+"""Commands that end or restart the session: confirmed when they were heard by voice."""
 
 
 @dataclass
@@ -69,6 +74,10 @@ class _State:
     fixes: int = 0
     said_screening_intro: bool = False
     done: bool = False
+    pending: Command | None = None
+    """A spoken stop/start over awaiting "yes"; ``resume`` is the turn it interrupted."""
+    resume: str = Turn.open
+    resume_prompt: list[str] = field(default_factory=list)
 
 
 class Dialog:
@@ -108,6 +117,8 @@ class Dialog:
             return self._silence()
         assert isinstance(event, Heard)
         self.s.silences = 0
+        if self.s.turn == Turn.confirm:
+            return self._after_confirm(event)
         q = self._current_question()
         correcting = self.s.turn in (Turn.readback, Turn.fix)
         u = self.understand(
@@ -122,6 +133,8 @@ class Dialog:
         self._queue_follow_ups(reading.follow_up)
         if self._emergency_fired():
             return self._emergency()
+        if u.command in CONFIRMED and event.spoken:
+            return self._confirm(u.command)
         if u.command is not None:
             return self._command(u.command)
         changed = self.s.report != before
@@ -187,6 +200,32 @@ class Dialog:
             return self._readback(fixed=True)
         return [Say(self.c.say("readback_unclear")), *self._guidance()]
 
+    def _confirm(self, command: Command) -> list[Action]:
+        self.s.pending = command
+        self.s.resume, self.s.resume_prompt = self.s.turn, self.s.last_prompt
+        self.s.turn = Turn.confirm
+        return self._prompt(
+            [self.c.say(CONFIRMED[command])], Listen(Turn.confirm, QuestionKind.yes_no)
+        )
+
+    def _after_confirm(self, event: Heard) -> list[Action]:
+        """Yes (or the command again) carries it out; anything else carries on, so a
+        misheard word never ends a session without guidance. Red flags still count."""
+        u = self.understand(event.text, expecting=QuestionKind.yes_no, today=self.today)
+        self.s.report = apply(self.s.report, mention_updates(u).updates)
+        if self._emergency_fired():
+            return self._emergency()
+        command, self.s.pending = self.s.pending, None
+        if u.answer is Answer.yes or (command is not None and u.command is command):
+            assert command is not None
+            return self._command(command)
+        return self._carry_on()
+
+    def _carry_on(self) -> list[Action]:
+        self.s.turn, self.s.last_prompt = self.s.resume, self.s.resume_prompt
+        again = [Say(t) for t in self.s.last_prompt]
+        return [Say(self.c.say("carry_on")), *again, self._relisten()]
+
     # --- asking -------------------------------------------------------------------------------
 
     def _ask_open(self) -> list[Action]:
@@ -231,6 +270,9 @@ class Dialog:
         if self.s.silences >= self.walk_away_silences:
             self.s.done = True
             return [Say(self.c.say("no_response")), Finish(Ending.no_response, self.s.report)]
+        if self.s.turn == Turn.confirm:
+            self.s.pending = None
+            return self._carry_on()
         if self.s.turn == Turn.open:
             if self.s.tries < MAX_REASKS:
                 return self._reask_open(heard=False)
@@ -251,13 +293,14 @@ class Dialog:
         return [*(Say(t) for t in lines), listen]
 
     def _current_question(self) -> Question | None:
-        if self.s.turn in (Turn.open, Turn.readback, Turn.fix):
+        if self.s.turn in (Turn.open, Turn.readback, Turn.fix, Turn.confirm):
             return None
         return self.c.question(self.s.turn)
 
     def _relisten(self) -> Listen:
         q = self._current_question()
-        kind = q.kind if q else (QuestionKind.yes_no if self.s.turn == Turn.readback else None)
+        yes_no = self.s.turn in (Turn.readback, Turn.confirm)
+        kind = q.kind if q else (QuestionKind.yes_no if yes_no else None)
         return Listen(self.s.turn, kind)
 
     def _emergency_fired(self) -> bool:

@@ -21,6 +21,9 @@ class Heard:
     """The person said something (typed, or recognized from speech)."""
 
     text: str
+    spoken: bool = False
+    """Recognized from speech: a word that ends the session ("stop") is confirmed first,
+    since a recognizer can make it out of anything."""
 
 
 @dataclass(frozen=True)

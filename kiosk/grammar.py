@@ -68,6 +68,8 @@ def _kind_phrases(c: Catalogue, turn: str, kind: QuestionKind) -> list[str]:
         return _field_phrases(c, {"onset"})
     if turn == "readback":  # yes/no, or a correction in the same breath
         return [*numbers, *c.severity.words, *c.durations.phrases]
+    if turn == "confirm":  # "Do you want to stop?": yes or no (and, always, red flags)
+        return []
     return _field_phrases(c, set(c.question(turn).fields))
 
 
@@ -109,7 +111,7 @@ class Grammars:
     def every_turn(self) -> list[tuple[str, QuestionKind]]:
         """Every grammar-restricted turn the dialog can produce (for start-up checks)."""
         turns = [(q.id, q.kind) for q in self.c.questions]
-        return [*turns, ("readback", QuestionKind.yes_no)]
+        return [*turns, ("readback", QuestionKind.yes_no), ("confirm", QuestionKind.yes_no)]
 
 
 def vocabulary(phrases: tuple[str, ...] | list[str]) -> set[str]:

@@ -106,7 +106,7 @@ class VoiceKiosk:
         actions = list(dialog.start())
         if first_words and dialog.red_flag_in(first_words):
             actions = [a for a in actions if not isinstance(a, Say | Listen)]
-            actions += dialog.handle(Heard(first_words))
+            actions += dialog.handle(Heard(first_words, spoken=True))
         while actions:
             action = actions.pop(0)
             if isinstance(action, Say):
@@ -155,7 +155,7 @@ class VoiceKiosk:
     def _heard(self, text: str) -> Event:
         if self.debug_transcripts:
             log.warning("DEBUG TRANSCRIPT heard: %r", text)
-        return Heard(text) if text else Silence()
+        return Heard(text, spoken=True) if text else Silence()
 
     # --- between sessions -----------------------------------------------------------
 

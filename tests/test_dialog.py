@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from kiosk.catalogue import Block, load
+from kiosk.catalogue import Block, QuestionKind, load
 from kiosk.dialog import MAX_REASKS, WALK_AWAY_SILENCES, Dialog
 from kiosk.events import Action, Ending, Finish, Heard, Listen, Priority, Say, Silence, SpeakSlower
 from kiosk.rules import Disposition
@@ -359,3 +359,51 @@ def test_the_disclaimer_is_said_once(dialog: Dialog) -> None:
         spoken += said(actions)
     assert sum("not a diagnosis" in line for line in spoken) == 1
     assert "talk to the pharmacist or a doctor" in spoken[-1]
+
+
+# --- a spoken "stop" is confirmed (issue: a misheard word never ends a session) -----------
+
+
+@pytest.mark.parametrize("command", ["stop", "start over"])
+def test_a_spoken_session_ending_command_is_confirmed(dialog: Dialog, command: str) -> None:
+    dialog.start()
+    dialog.handle(Heard("my upper back hurts"))
+    actions = dialog.handle(Heard(command, spoken=True))
+    key = "confirm_stop" if command == "stop" else "confirm_start_over"
+    assert said(actions) == [CAT.say(key)]
+    assert listen_of(actions) == Listen("confirm", QuestionKind.yes_no)
+    assert finish_of(actions) is None
+
+
+def test_yes_carries_the_spoken_stop_out(dialog: Dialog) -> None:
+    dialog.start()
+    dialog.handle(Heard("my upper back hurts", spoken=True))
+    dialog.handle(Heard("stop", spoken=True))
+    end = finish_of(dialog.handle(Heard("yes", spoken=True)))
+    assert end and end.ending is Ending.stopped
+
+
+@pytest.mark.parametrize("reply", ["no", "purple elephants", ""])
+def test_anything_but_yes_carries_on_with_the_same_question(dialog: Dialog, reply: str) -> None:
+    dialog.start()
+    dialog.handle(Heard("my upper back hurts"))
+    dialog.handle(Heard("stop", spoken=True))
+    actions = dialog.handle(Heard(reply, spoken=True) if reply else Silence())
+    assert said(actions) == [CAT.say("carry_on"), CAT.question("heart_lungs").ask]
+    assert listen_of(actions).turn == "heart_lungs"
+    actions = dialog.handle(Heard("no"))
+    assert listen_of(actions).turn == "collapse"
+
+
+def test_a_red_flag_while_confirming_is_an_emergency(dialog: Dialog) -> None:
+    dialog.start()
+    dialog.handle(Heard("my upper back hurts"))
+    dialog.handle(Heard("stop", spoken=True))
+    actions = dialog.handle(Heard("no I can't breathe", spoken=True))
+    assert isinstance(actions[0], Say) and actions[0].priority is Priority.emergency
+
+
+def test_a_typed_stop_is_not_asked_again(dialog: Dialog) -> None:
+    dialog.start()
+    end = finish_of(dialog.handle(Heard("stop")))
+    assert end and end.ending is Ending.stopped

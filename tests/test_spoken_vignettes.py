@@ -66,3 +66,20 @@ def test_spoken_vignette(v: dict, recordings: Path) -> None:
 def test_sample_covers_every_other_disposition() -> None:
     by_id = {v["id"]: v["expect"] for v in VIGNETTES}
     assert {by_id[i] for i in SAMPLE} == {"urgent", "doctor", "self_care"}
+
+
+def test_a_spoken_stop_is_confirmed_and_no_carries_on(recordings: Path) -> None:
+    """Through the real recognizer: "stop" asks "Do you want to stop?"; "no" goes on to
+    guidance (a misheard "stop" must never end a session without it)."""
+    answers = {
+        "open": "my upper back hurts for two days",
+        "heart_lungs": ["stop", "no"],
+        "confirm": "no",
+        "severity": "three",
+        "home_care_helped": "yes",
+        "known_cause": "yes",
+        "readback": "yes",
+    }
+    t = converse_spoken(answers, PATIENT, recordings)
+    assert "confirm" in t.asked, heard(t)
+    assert t.end["ended_by"] == "guidance", heard(t)
