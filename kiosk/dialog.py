@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 
-from kiosk.answers import apply, mention_updates, read_answer
+from kiosk.answers import UNSPECIFIED_SIGN, Update, apply, mention_updates, read_answer
 from kiosk.catalogue import Block, Catalogue, Command, Question, QuestionKind
 from kiosk.events import (
     Action,
@@ -37,8 +37,8 @@ from kiosk.events import (
 )
 from kiosk.question_choice import next_question
 from kiosk.readback import summary
-from kiosk.rules import Disposition, decide, fired
-from kiosk.symptoms import Answer, SymptomReport
+from kiosk.rules import EMERGENCY_FIELDS, Disposition, decide, fired
+from kiosk.symptoms import Answer, SymptomReport, get_value
 from kiosk.understanding import Understander, Understanding
 
 MAX_REASKS = 2
@@ -56,6 +56,7 @@ class Turn(StrEnum):
     readback = "readback"
     fix = "fix"
     confirm = "confirm"
+    check = "check"
 
 
 CONFIRMED = {Command.stop: "confirm_stop", Command.start_over: "confirm_start_over"}
@@ -78,6 +79,13 @@ class _State:
     """A spoken stop/start over awaiting "yes"; ``resume`` is the turn it interrupted."""
     resume: str = Turn.open
     resume_prompt: list[str] = field(default_factory=list)
+    flagged: SymptomReport | None = None
+    """The report as it would be if a red flag heard by voice alone is confirmed."""
+    before_check: _State | None = None
+    """The state before that utterance: "no" goes back to it."""
+    checked: list[str] = field(default_factory=list)
+    """Signs already checked once: heard again, they are taken as confirmed (two
+    hearings agree), so nobody is asked twice."""
 
 
 class Dialog:
@@ -119,6 +127,17 @@ class Dialog:
         self.s.silences = 0
         if self.s.turn == Turn.confirm:
             return self._after_confirm(event)
+        if self.s.turn == Turn.check:
+            return self._after_check(event)
+        saved = copy.deepcopy(self.s)
+        actions = self._handle(event)
+        if event.spoken and not event.confident and _is_emergency(actions):
+            new = _new_red_flags(saved.report, self.s.report)
+            if not new or any(f not in saved.checked for f in new):
+                return self._check(saved)
+        return actions
+
+    def _handle(self, event: Heard) -> list[Action]:
         q = self._current_question()
         correcting = self.s.turn in (Turn.readback, Turn.fix)
         u = self.understand(
@@ -158,7 +177,7 @@ class Dialog:
             actions = self.handle(Heard(text))
         finally:
             self.s = saved
-        return any(isinstance(a, Say) and a.priority is Priority.emergency for a in actions)
+        return _is_emergency(actions)
 
     # --- the transitions ----------------------------------------------------------------------
 
@@ -221,6 +240,55 @@ class Dialog:
             return self._command(command)
         return self._carry_on()
 
+    # --- a red flag heard by voice alone ---------------------------------------------------------
+
+    def _check(self, saved: _State) -> list[Action]:
+        """One short question before "Call 911": the tentative red flag is held aside."""
+        flagged, self.s = self.s.report, saved
+        self.s.flagged, self.s.before_check = flagged, copy.deepcopy(saved)
+        self.s.resume, self.s.resume_prompt = saved.turn, saved.last_prompt
+        q = self._current_question()
+        self.s.done, self.s.turn = False, Turn.check
+        new = _new_red_flags(saved.report, flagged)
+        self.s.checked += [f for f in new if f not in self.s.checked]
+        if new == [UNSPECIFIED_SIGN] and q is not None:
+            line = self.c.say("check_group", question=q.ask)
+        else:
+            what = self.c.label(new[0]) if new else self.c.label(UNSPECIFIED_SIGN)
+            line = self.c.say("check_red_flag", what=what)
+        return self._prompt([line], Listen(Turn.check, QuestionKind.yes_no))
+
+    def _after_check(self, event: Heard) -> list[Action]:
+        """Yes: the emergency guidance. No: back to where we were. Anything else: the
+        sign's own question, whose unknown answer keeps the safety rule (urgent)."""
+        u = self.understand(event.text, expecting=QuestionKind.yes_no, today=self.today)
+        flagged, before = self.s.flagged, self.s.before_check
+        assert flagged is not None and before is not None
+        if u.answer is Answer.yes:
+            self.s.report = flagged
+            return self._emergency()
+        self.s.flagged = self.s.before_check = None
+        self.s.report = apply(self.s.report, mention_updates(u).updates)
+        if self._emergency_fired():  # another red flag, said while answering the check
+            return self._emergency()
+        if u.answer is Answer.no:
+            return self._carry_on()
+        return self._ask_about(_new_red_flags(before.report, flagged))
+
+    def _ask_about(self, fields: list[str]) -> list[Action]:
+        """Ask the flagged signs' own questions next, then the interrupted one again."""
+        names = [f for f in fields if f != UNSPECIFIED_SIGN]
+        if not names and self.s.resume not in set(Turn):  # a "yes" to a group: each sign
+            names = list(self.c.question(self.s.resume).members)
+        # What was heard puts any earlier "no" in doubt: the sign is open again.
+        self.s.report = apply(self.s.report, [Update(n, Answer.unknown, True) for n in names])
+        again = [q.id for n in names if (q := self.c.question_for(n)) is not None]
+        self.s.asked = [a for a in self.s.asked if a not in again and a != self.s.resume]
+        self.s.follow_up = [
+            q.id for n in names if (q := self.c.question_for(n)) is not None
+        ] + self.s.follow_up
+        return [Say(self.c.say("carry_on")), *self._next()]
+
     def _carry_on(self) -> list[Action]:
         self.s.turn, self.s.last_prompt = self.s.resume, self.s.resume_prompt
         again = [Say(t) for t in self.s.last_prompt]
@@ -269,10 +337,15 @@ class Dialog:
         self.s.silences += 1
         if self.s.silences >= self.walk_away_silences:
             self.s.done = True
-            return [Say(self.c.say("no_response")), Finish(Ending.no_response, self.s.report)]
+            # A sign heard but never confirmed or denied: say what to do about it.
+            doubted = [self.c.watch_for(f) for f in self.s.checked if self._still_open(f)]
+            lines = [self.c.say("no_response"), *dict.fromkeys(w for w in doubted if w)]
+            return [*(Say(t) for t in lines), Finish(Ending.no_response, self.s.report)]
         if self.s.turn == Turn.confirm:
             self.s.pending = None
             return self._carry_on()
+        if self.s.turn == Turn.check:
+            return self._after_check(Heard(""))
         if self.s.turn == Turn.open:
             if self.s.tries < MAX_REASKS:
                 return self._reask_open(heard=False)
@@ -293,15 +366,18 @@ class Dialog:
         return [*(Say(t) for t in lines), listen]
 
     def _current_question(self) -> Question | None:
-        if self.s.turn in (Turn.open, Turn.readback, Turn.fix, Turn.confirm):
+        if self.s.turn in (Turn.open, Turn.readback, Turn.fix, Turn.confirm, Turn.check):
             return None
         return self.c.question(self.s.turn)
 
     def _relisten(self) -> Listen:
         q = self._current_question()
-        yes_no = self.s.turn in (Turn.readback, Turn.confirm)
+        yes_no = self.s.turn in (Turn.readback, Turn.confirm, Turn.check)
         kind = q.kind if q else (QuestionKind.yes_no if yes_no else None)
         return Listen(self.s.turn, kind)
+
+    def _still_open(self, name: str) -> bool:
+        return get_value(self.s.report, name) is not Answer.no
 
     def _emergency_fired(self) -> bool:
         return any(r.level is Disposition.emergency for r in fired(self.s.report))
@@ -355,3 +431,16 @@ class Dialog:
         # The disclaimer was said in the greeting; "goodbye" says where to turn if worried.
         lines += [decision.safety_net, self.c.say("goodbye")]
         return [*(Say(t) for t in lines), Finish(Ending.guidance, self.s.report, decision)]
+
+
+def _is_emergency(actions: list[Action]) -> bool:
+    return any(isinstance(a, Say) and a.priority is Priority.emergency for a in actions)
+
+
+def _new_red_flags(before: SymptomReport, after: SymptomReport) -> list[str]:
+    """Emergency signs that became "yes" between two reports."""
+    return [
+        f
+        for f in EMERGENCY_FIELDS
+        if get_value(after, f) is Answer.yes and get_value(before, f) is not Answer.yes
+    ]

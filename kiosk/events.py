@@ -24,6 +24,9 @@ class Heard:
     spoken: bool = False
     """Recognized from speech: a word that ends the session ("stop") is confirmed first,
     since a recognizer can make it out of anything."""
+    confident: bool = False
+    """For speech: a second, independent check agrees with what was recognized. A red
+    flag heard without it is confirmed in one short question before "Call 911"."""
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,9 @@ from kiosk.catalogue import Catalogue, QuestionKind, expand
 from kiosk.rules import EMERGENCY_FIELDS
 
 FREE_TURNS = ("open", "fix")
+YES_NO_TURNS = ("confirm", "check")
+"""Confirmations ("did you mention chest pain?"): yes/no words only, so a "no" cannot be
+heard as a red-flag phrase (and a misheard word cannot start another alarm)."""
 
 
 def _phrases(group: tuple[str, ...] | list[str]) -> list[str]:
@@ -68,8 +71,6 @@ def _kind_phrases(c: Catalogue, turn: str, kind: QuestionKind) -> list[str]:
         return _field_phrases(c, {"onset"})
     if turn == "readback":  # yes/no, or a correction in the same breath
         return [*numbers, *c.severity.words, *c.durations.phrases]
-    if turn == "confirm":  # "Do you want to stop?": yes or no (and, always, red flags)
-        return []
     return _field_phrases(c, set(c.question(turn).fields))
 
 
@@ -93,8 +94,12 @@ class Grammars:
         if kind is None or turn in FREE_TURNS:
             return None if free else self.everything()
         key = (turn, kind)
-        if key not in self._built:
+        if key not in self._built and turn in YES_NO_TURNS:
+            a = self.c.answers
+            phrases = _phrases([*a.yes, *a.no, *a.unknown])
+        elif key not in self._built:
             phrases = [*self._always, *_kind_phrases(self.c, turn, kind)]
+        if key not in self._built:
             self._built[key] = tuple(dict.fromkeys(phrases))
         return self._built[key]
 
@@ -111,7 +116,8 @@ class Grammars:
     def every_turn(self) -> list[tuple[str, QuestionKind]]:
         """Every grammar-restricted turn the dialog can produce (for start-up checks)."""
         turns = [(q.id, q.kind) for q in self.c.questions]
-        return [*turns, ("readback", QuestionKind.yes_no), ("confirm", QuestionKind.yes_no)]
+        extra = [(t, QuestionKind.yes_no) for t in ("readback", "confirm", "check")]
+        return [*turns, *extra]
 
 
 def vocabulary(phrases: tuple[str, ...] | list[str]) -> set[str]:

@@ -195,16 +195,19 @@ def test_red_flag_after_a_long_ramble_is_heard_in_the_next_turn(parts, patient) 
     """Someone rambles for over half a minute, then says a red flag. The ramble is cut
     off at the maximum utterance; the kiosk re-asks while they go on talking (that part
     is lost: the kiosk is half-duplex), and the red flag, said after it has finished,
-    is heard in the next turn."""
+    is heard in the next turn, and confirmed with a "yes" to the kiosk's one check."""
     back = patient("my upper back hurts")
     chatter = patient("and the car park was full so I had to walk from the station")
     red = patient("I have chest pain and I can't breathe")
-    session = Session(parts, Room(replies=[back, chatter * 10 + red], limit=400))
+    yes = patient("yes I do")
+    # The ramble runs on into the third turn (nothing new is said there); "yes" is the
+    # answer to the check, in the fourth.
+    session = Session(parts, Room(replies=[back, chatter * 10 + red, b"", yes], limit=400))
     end = session.run()
     session.assert_bounded()
     assert disposition(end) is Disposition.emergency
     listened = [length for _, length in session.room.turns]
-    assert len(listened) == 3 and listened[1] >= SETTINGS.max_utterance, listened
+    assert len(listened) == 4 and listened[1] >= SETTINGS.max_utterance, listened
 
 
 LEVELS = {
@@ -222,7 +225,7 @@ LEVELS = {
 def test_quiet_and_clipped_speech(parts, patient, db: int) -> None:
     """A microphone set far too quiet or far too loud (clipping). Each session ends in
     guidance or the reset; where the level is merely poor, the red flag is heard."""
-    replies = [patient("my upper back hurts"), patient("I have chest pain")]
+    replies = [patient("my upper back hurts"), patient("I have chest pain"), patient("yes I do")]
     session = Session(parts, Room(replies=replies, mic_gain_db=db, limit=300))
     end = session.run()
     session.assert_bounded()

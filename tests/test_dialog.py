@@ -407,3 +407,107 @@ def test_a_typed_stop_is_not_asked_again(dialog: Dialog) -> None:
     dialog.start()
     end = finish_of(dialog.handle(Heard("stop")))
     assert end and end.ending is Ending.stopped
+
+
+# --- a red flag heard by voice alone is checked once (issue: red flags must be earned) -----
+
+
+def _at_severity(dialog: Dialog) -> None:
+    actions = dialog.start()
+    while listen_of(actions).turn != "severity":
+        actions = dialog.handle(
+            Heard({"open": "my upper back hurts"}.get(listen_of(actions).turn, "no"))
+        )
+
+
+def test_a_spoken_red_flag_without_a_second_check_is_confirmed(dialog: Dialog) -> None:
+    _at_severity(dialog)
+    actions = dialog.handle(Heard("about a six and I can't breathe", spoken=True))
+    assert said(actions) == [CAT.say("check_red_flag", what=CAT.label("shortness_of_breath"))]
+    assert listen_of(actions) == Listen("check", QuestionKind.yes_no)
+    assert dialog.report.symptoms.shortness_of_breath is not Answer.yes  # held aside
+    end = finish_of(dialog.handle(Heard("yes", spoken=True)))
+    assert end and end.decision and end.decision.disposition is Disposition.emergency
+    assert "emergency.breathing" in end.decision.rule_ids
+
+
+def test_a_red_flag_both_checks_agree_on_is_911_at_once(dialog: Dialog) -> None:
+    _at_severity(dialog)
+    actions = dialog.handle(Heard("I can't breathe", spoken=True, confident=True))
+    assert isinstance(actions[0], Say) and actions[0].priority is Priority.emergency
+
+
+def test_no_to_the_check_goes_back_to_the_question(dialog: Dialog) -> None:
+    _at_severity(dialog)
+    dialog.handle(Heard("about a six and I can't breathe", spoken=True))
+    actions = dialog.handle(Heard("no", spoken=True))
+    assert said(actions) == [CAT.say("carry_on"), CAT.question("severity").ask]
+    assert listen_of(actions).turn == "severity"
+    assert dialog.report.pain.severity is None  # the misheard answer is dropped whole
+
+
+@pytest.mark.parametrize("reply", ["purple elephants", ""])
+def test_an_unclear_check_asks_the_signs_own_question(dialog: Dialog, reply: str) -> None:
+    _at_severity(dialog)
+    dialog.handle(Heard("about a six and I can't breathe", spoken=True))
+    actions = dialog.handle(Heard(reply, spoken=True) if reply else Silence())
+    assert listen_of(actions).turn == "shortness_of_breath"
+    actions = dialog.handle(Heard("I don't know", spoken=True))
+    assert listen_of(actions).turn == "severity"  # the interrupted question, again
+    used: dict[str, int] = {}
+    while not finish_of(actions):
+        turn = listen_of(actions).turn
+        actions = dialog.handle(Heard(pick_answer(turn, {**MILD, "severity": "six"}, "no", used)))
+    end = finish_of(actions)
+    # Unknown stays unknown: never "no", so at least urgent.
+    assert end.decision and end.decision.disposition is Disposition.urgent
+    assert "shortness_of_breath" in end.decision.unresolved
+
+
+def test_a_weak_yes_to_a_group_of_emergency_signs_repeats_the_group(dialog: Dialog) -> None:
+    dialog.start()
+    dialog.handle(Heard("my upper back hurts"))
+    actions = dialog.handle(Heard("yes", spoken=True))
+    assert said(actions) == [CAT.say("check_group", question=CAT.question("heart_lungs").ask)]
+    actions = dialog.handle(Heard("hmm", spoken=True))
+    assert listen_of(actions).turn == "chest_pain"  # each sign on its own
+
+
+def test_typed_red_flags_are_not_checked(dialog: Dialog) -> None:
+    _at_severity(dialog)
+    actions = dialog.handle(Heard("about a six and I can't breathe"))
+    assert isinstance(actions[0], Say) and actions[0].priority is Priority.emergency
+
+
+def test_a_sign_heard_again_after_its_check_is_taken_as_confirmed(dialog: Dialog) -> None:
+    """Two hearings agree: nobody is asked "did you mention...?" twice."""
+    _at_severity(dialog)
+    dialog.handle(Heard("about a six and I can't breathe", spoken=True))
+    dialog.handle(Heard("hmm", spoken=True))  # unclear: the sign's own question
+    actions = dialog.handle(Heard("yes I can't breathe", spoken=True))
+    assert isinstance(actions[0], Say) and actions[0].priority is Priority.emergency
+
+
+def test_walking_away_after_a_doubted_red_flag_says_what_to_watch_for(dialog: Dialog) -> None:
+    _at_severity(dialog)
+    actions = dialog.handle(Heard("about a six and I can't breathe", spoken=True))
+    spoken: list[str] = []
+    while not finish_of(actions):
+        actions = dialog.handle(Silence())
+        spoken += said(actions)
+    assert finish_of(actions).ending is Ending.no_response
+    assert CAT.question("shortness_of_breath").watch_for in spoken
+
+
+def test_confirmations_listen_for_yes_and_no_only() -> None:
+    """A "no" to "did you mention chest pain?" cannot be heard as a red-flag phrase."""
+    from kiosk.grammar import Grammars
+
+    grammars = Grammars(CAT)
+    for turn in ("check", "confirm"):
+        phrases = set(grammars.for_turn(turn, QuestionKind.yes_no) or ())
+        assert {"yes", "no", "nope", "i don't know"} <= phrases
+        assert not phrases & set(grammars.for_turn("severity", QuestionKind.severity) or ()) - (
+            set(CAT.answers.yes) | set(CAT.answers.no) | set(CAT.answers.unknown)
+        )
+        assert "i can't breathe" not in phrases and "chest pain" not in phrases

@@ -74,17 +74,18 @@ def test_two_hundred_sessions(tmp_path: Path) -> None:
                 "hello",
                 "my upper back hurts",
                 "stop",
+                "yes",
             ]
         )
     }
     silence = b""
     # Per session, what each listen turn hears:
-    #   a red flag as the first words -> emergency at once;
-    #   "hello", an opening answer, then "stop" -> stopped;
+    #   a red flag as the first words, "yes" to the check -> emergency;
+    #   "hello", an opening answer, then "stop", "yes" to "do you want to stop?" -> stopped;
     #   "hello", then nothing -> walked away.
     script = [
-        [wav["I have chest pain"]],
-        [wav["hello"], wav["my upper back hurts"], wav["stop"]],
+        [wav["I have chest pain"], wav["yes"]],
+        [wav["hello"], wav["my upper back hurts"], wav["stop"], wav["yes"]],
         [wav["hello"], silence, silence, silence],
     ]
     kiosk = VoiceKiosk(

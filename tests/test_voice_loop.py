@@ -98,7 +98,9 @@ def kiosk_with(
 
 def test_spoken_session_red_flag_mid_answer(parts, tmp_path: Path) -> None:
     kiosk, _, speaker, log = kiosk_with(
-        parts, ["my upper back hurts", "no", "no, but I can't really feel my legs"], tmp_path
+        parts,
+        ["my upper back hurts", "no", "no, but I can't really feel my legs", "yes"],
+        tmp_path,
     )
     end = kiosk.session()
     assert end and end.decision and end.decision.disposition is Disposition.emergency
@@ -141,10 +143,12 @@ def test_no_speech_is_silence_after_the_timeout(parts, tmp_path: Path) -> None:
 
 
 def test_wake_words_with_a_red_flag_skip_the_greeting(parts, tmp_path: Path) -> None:
-    kiosk, _, speaker, _ = kiosk_with(parts, [], tmp_path)
+    kiosk, _, speaker, _ = kiosk_with(parts, ["yes"], tmp_path)
     end = kiosk.session(first_words="help i can't breathe")
     assert end and end.decision and end.decision.disposition is Disposition.emergency
-    assert len(speaker.played) == 2  # the emergency guidance, twice, and nothing else
+    # No greeting: the one check ("did you mention trouble breathing?"), then the
+    # emergency guidance, twice, and nothing else.
+    assert len(speaker.played) == 3
 
 
 def test_slower_makes_the_voice_slower(parts, tmp_path: Path) -> None:
