@@ -81,8 +81,6 @@ class _State:
     resume_prompt: list[str] = field(default_factory=list)
     flagged: SymptomReport | None = None
     """The report as it would be if a red flag heard by voice alone is confirmed."""
-    before_check: _State | None = None
-    """The state before that utterance: "no" goes back to it."""
     checked: list[str] = field(default_factory=list)
     """Signs already checked once: heard again, they are taken as confirmed (two
     hearings agree), so nobody is asked twice."""
@@ -245,7 +243,7 @@ class Dialog:
     def _check(self, saved: _State) -> list[Action]:
         """One short question before "Call 911": the tentative red flag is held aside."""
         flagged, self.s = self.s.report, saved
-        self.s.flagged, self.s.before_check = flagged, copy.deepcopy(saved)
+        self.s.flagged = flagged
         self.s.resume, self.s.resume_prompt = saved.turn, saved.last_prompt
         q = self._current_question()
         self.s.done, self.s.turn = False, Turn.check
@@ -262,18 +260,19 @@ class Dialog:
         """Yes: the emergency guidance. No: back to where we were. Anything else: the
         sign's own question, whose unknown answer keeps the safety rule (urgent)."""
         u = self.understand(event.text, expecting=QuestionKind.yes_no, today=self.today)
-        flagged, before = self.s.flagged, self.s.before_check
-        assert flagged is not None and before is not None
+        flagged = self.s.flagged  # the state itself is the one before that utterance
+        assert flagged is not None
+        new = _new_red_flags(self.s.report, flagged)
         if u.answer is Answer.yes:
             self.s.report = flagged
             return self._emergency()
-        self.s.flagged = self.s.before_check = None
+        self.s.flagged = None
         self.s.report = apply(self.s.report, mention_updates(u).updates)
         if self._emergency_fired():  # another red flag, said while answering the check
             return self._emergency()
         if u.answer is Answer.no:
             return self._carry_on()
-        return self._ask_about(_new_red_flags(before.report, flagged))
+        return self._ask_about(new)
 
     def _ask_about(self, fields: list[str]) -> list[Action]:
         """Ask the flagged signs' own questions next, then the interrupted one again."""

@@ -7,29 +7,16 @@ self-care case may come out as an emergency.
 
 from __future__ import annotations
 
-import tomllib
-from pathlib import Path
-
 import pytest
 
 from kiosk.rules import ALL_RULES, S000, S001, S002, S003, S004
 from tests.kiosk_process import converse
+from tests.sessions import load_vignettes
 
-HERE = Path(__file__).parent / "vignettes"
 SEEDS = {S000, S001, S002, S003, S004}
 
 
-def _load() -> list[dict]:
-    out = []
-    for path in sorted(HERE.glob("*.toml")):
-        with path.open("rb") as f:
-            for v in tomllib.load(f)["vignette"]:
-                v["file"] = path.name
-                out.append(v)
-    return out
-
-
-VIGNETTES = _load()
+VIGNETTES = load_vignettes()
 
 
 def test_enough_vignettes_covering_every_rule() -> None:
