@@ -194,6 +194,8 @@ class GrammarTemplates(_Data):
     command: tuple[str, ...]
     severity: tuple[str, ...]
     duration: tuple[str, ...]
+    likely: tuple[str, ...] = ()
+    likely_weight: int = Field(default=1, ge=1, le=100)
 
 
 class Durations(_Data):
@@ -249,6 +251,8 @@ class Catalogue(_Data):
     dialog: dict[str, Any]
     guidance: Guidance
     pronounce: dict[str, str]
+    phones: dict[str, str] = Field(default_factory=dict)
+    """How the recognizer hears words its dictionary lacks (ARPAbet)."""
     """Spoken forms for text-to-speech ("911" -> "nine one one")."""
 
     def question(self, qid: str) -> Question:
@@ -404,6 +408,7 @@ def load(language: str = "en") -> Catalogue:
         dialog=_read(d, "dialog"),
         guidance=Guidance(**_read(d, "guidance")),
         pronounce=_read(d, "speech")["pronounce"],
+        phones=_read(d, "speech").get("phones", {}),
     )
     _check(catalogue)
     return catalogue

@@ -122,6 +122,7 @@ def _engine(cfg: config_file.KioskConfig, grammars: Grammars) -> Engine:
         raise SystemExit(f"kiosk: {err}. {speech_models.HOW_TO_INSTALL}") from None
     why = " (no Vosk model installed)" if cfg.engine == "auto" and engine.name != "vosk" else ""
     print(f"kiosk: speech recognition: {engine.name}{why}", file=sys.stderr)
+    engine.learn(grammars.c.phones)
     words: set[str] = vocabulary(grammars.everything())
     for turn, kind in grammars.every_turn():
         words |= vocabulary(grammars.for_turn(turn, kind) or ())

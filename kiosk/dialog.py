@@ -129,11 +129,27 @@ class Dialog:
             return self._after_check(event)
         saved = copy.deepcopy(self.s)
         actions = self._handle(event)
-        if event.spoken and not event.confident and _is_emergency(actions):
+        if event.spoken and _is_emergency(actions):
             new = _new_red_flags(saved.report, self.s.report)
+            if self._agrees(saved, new, event.second):
+                return actions
             if not new or any(f not in saved.checked for f in new):
                 return self._check(saved)
         return actions
+
+    def _agrees(self, saved: _State, new: list[str], second: str) -> bool:
+        """Does the independent decode, read at the same moment, raise one of the same
+        red flags? Two decodes agreeing is what lets a spoken red flag act at once."""
+        if not second.strip():
+            return False
+        mine = self.s
+        self.s = copy.deepcopy(saved)
+        try:
+            actions = self._handle(Heard(second))
+            other = _new_red_flags(saved.report, self.s.report)
+        finally:
+            self.s = mine
+        return _is_emergency(actions) and bool(set(new) & set(other))
 
     def _handle(self, event: Heard) -> list[Action]:
         q = self._current_question()
@@ -162,17 +178,20 @@ class Dialog:
         }
         return after.get(self.s.turn, self._after_answer)(u, changed)
 
-    def red_flag_in(self, text: str) -> bool:
-        """Would hearing ``text`` now end the session with the emergency guidance?
+    def red_flag_in(self, text: str | Heard) -> bool:
+        """Would hearing this now end the session with the emergency guidance?
 
         Asked of partial recognition results, so the kiosk can act before the person
-        has finished the sentence. Changes nothing: it tries on a copy of the state.
+        has finished the sentence: plain text says whether it carries a red flag at
+        all; a spoken ``Heard`` with its second opinion says whether it would act at
+        once. Changes nothing: it tries on a copy of the state.
         """
-        if self.s.done or not text.strip():
+        event = text if isinstance(text, Heard) else Heard(text)
+        if self.s.done or not event.text.strip():
             return False
         saved = copy.deepcopy(self.s)
         try:
-            actions = self.handle(Heard(text))
+            actions = self.handle(event)
         finally:
             self.s = saved
         return _is_emergency(actions)

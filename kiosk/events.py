@@ -24,9 +24,11 @@ class Heard:
     spoken: bool = False
     """Recognized from speech: a word that ends the session ("stop") is confirmed first,
     since a recognizer can make it out of anything."""
-    confident: bool = False
-    """For speech: a second, independent check agrees with what was recognized. A red
-    flag heard without it is confirmed in one short question before "Call 911"."""
+    second: str = ""
+    """For speech: what an independent decode of the same audio heard (the recognizer
+    without the turn's grammar). A red flag acts at once only when this, read in the
+    same moment of the dialog, carries it too; otherwise one short question confirms
+    it first."""
 
 
 @dataclass(frozen=True)

@@ -100,7 +100,9 @@ class Grammars:
         elif key not in self._built:
             phrases = [*self._always, *_kind_phrases(self.c, turn, kind)]
         if key not in self._built:
-            self._built[key] = tuple(dict.fromkeys(phrases))
+            likely = _phrases(self.c.grammar.likely) if kind is QuestionKind.yes_no else []
+            extra = likely * (self.c.grammar.likely_weight - 1)
+            self._built[key] = (*dict.fromkeys([*likely, *phrases]), *extra)
         return self._built[key]
 
     def everything(self) -> tuple[str, ...]:

@@ -23,7 +23,7 @@ import io
 import json
 import tempfile
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -79,6 +79,11 @@ class Recognition(Protocol):
     def finish(self) -> Hypothesis:
         """End of input: flush and return the final hypothesis (text may be empty)."""
 
+    def second_opinion(self) -> str:
+        """An independent decode of the speech heard so far in this turn, without the
+        turn's grammar ("" when the engine has none to give). The dialog compares it
+        with the hypothesis before acting on a red flag; the audio stays in memory."""
+
 
 class Engine(Protocol):
     name: str
@@ -90,6 +95,9 @@ class Engine(Protocol):
 
     def missing_words(self, words: Iterable[str]) -> set[str]:
         """Grammar words the model does not know (they would be silently dropped)."""
+
+    def learn(self, phones: dict[str, str]) -> None:
+        """Add words the model lacks, with their pronunciations, where it can."""
 
 
 class EngineUnavailable(RuntimeError):
@@ -135,13 +143,23 @@ class VoskEngine:
             known = [p for p in phrases if not self._missing(p)]
             grammar = json.dumps([*known, "[unk]"], ensure_ascii=False)
             rec = self._vosk.KaldiRecognizer(self.model, SAMPLE_RATE, grammar)
+            opinion = self._free_decode
         else:
             rec = self._vosk.KaldiRecognizer(self.model, SAMPLE_RATE)
+            opinion = None  # already the free decode: there is no other one here
         rec.SetWords(True)
-        return VoskRecognition(rec)
+        return VoskRecognition(rec, opinion)
+
+    def _free_decode(self, pcm: bytes) -> str:
+        rec = self._vosk.KaldiRecognizer(self.model, SAMPLE_RATE)
+        rec.AcceptWaveform(pcm)
+        return _clean(json.loads(rec.FinalResult()).get("text", ""))
 
     def missing_words(self, words: Iterable[str]) -> set[str]:
         return {w for w in words if self.model.vosk_model_find_word(w) == -1}
+
+    def learn(self, phones: dict[str, str]) -> None:
+        """A compiled Vosk graph cannot take new words; they stay in missing_words."""
 
     def _missing(self, phrase: str) -> bool:
         if phrase not in self._known:
@@ -166,9 +184,12 @@ def _overlay_model(model_dir: Path, overlay: Path, options: list[str]) -> None:
 @dataclass
 class VoskRecognition:
     rec: object
+    opinion: Callable[[bytes], str] | None = None
     done: bool = False
+    _heard: bytearray = field(default_factory=bytearray)
 
     def accept(self, pcm: bytes) -> Hypothesis | None:
+        self._heard += pcm
         if self.rec.AcceptWaveform(pcm):  # type: ignore[attr-defined]
             self.done = True
             return _vosk_final(self.rec.Result())  # type: ignore[attr-defined]
@@ -177,6 +198,9 @@ class VoskRecognition:
 
     def finish(self) -> Hypothesis:
         return _vosk_final(self.rec.FinalResult())  # type: ignore[attr-defined]
+
+    def second_opinion(self) -> str:
+        return self.opinion(bytes(self._heard)) if self.opinion and self._heard else ""
 
 
 def _vosk_final(raw: str) -> Hypothesis:
@@ -214,11 +238,33 @@ class PocketsphinxEngine:
             self._active.abandon()
         search = self._free if not phrases else self._search_for(phrases)
         self.decoder.activate_search(search)
-        self._active = PocketsphinxRecognition(self.decoder, self.endpointing)
+        opinion = (lambda speech: self._free_decode(speech, search)) if phrases else None
+        self._active = PocketsphinxRecognition(self.decoder, self.endpointing, opinion)
         return self._active
+
+    def _free_decode(self, speech: bytes, then: str) -> str:
+        """The same speech through the wheel's general English language model, then
+        back to the turn's grammar. Decodes on the one decoder: no second model in
+        memory, and the turn's utterance is closed meanwhile (see second_opinion)."""
+        d = self.decoder
+        d.activate_search(self._free)
+        try:
+            d.start_utt()
+            # Not as one whole utterance (full_utt): on more than a few seconds that
+            # overruns pocketsphinx 5's buffers and crashes the process.
+            d.process_raw(speech, False, False)
+            d.end_utt()
+            hyp = d.hyp()
+            return _clean(hyp.hypstr) if hyp else ""
+        finally:
+            d.activate_search(then)
 
     def missing_words(self, words: Iterable[str]) -> set[str]:
         return {w for w in words if self.decoder.lookup_word(w) is None}
+
+    def learn(self, phones: dict[str, str]) -> None:
+        for word in self.missing_words(phones):
+            self.decoder.add_word(word, phones[word], True)
 
     def _search_for(self, phrases: tuple[str, ...]) -> str:
         """An n-gram model built from the phrases, made once per phrase list."""
@@ -246,7 +292,10 @@ class PocketsphinxEngine:
 class PocketsphinxRecognition:
     decoder: object
     endpointing: Endpointing
+    opinion: Callable[[bytes], str] | None = None
     _buffer: bytearray = field(default_factory=bytearray)
+    _speech: bytearray = field(default_factory=bytearray)
+    """What the decoder was given this turn (memory only), for the second opinion."""
     _started: bool = False
     _seconds: float = 0.0
     _speech_seconds: float = 0.0
@@ -271,6 +320,7 @@ class PocketsphinxRecognition:
                     d.start_utt()  # type: ignore[attr-defined]
                     self._started = True
                 d.process_raw(speech, False, False)  # type: ignore[attr-defined]
+                self._speech += speech
                 self._speech_seconds += self.endpointer.frame_length
             if was_speech and not self.endpointer.in_speech:
                 return self._final()
@@ -290,7 +340,20 @@ class PocketsphinxRecognition:
             rest = self.endpointer.end_stream(tail.ljust(self.endpointer.frame_bytes, b"\0"))
             if rest:
                 self.decoder.process_raw(rest, False, False)  # type: ignore[attr-defined]
+                self._speech += rest
         return self._final()
+
+    def second_opinion(self) -> str:
+        if self.opinion is None or not self._speech:
+            return ""
+        going_on = self._started and not self.done
+        if going_on:  # mid-utterance: close it, decode, then replay it into the grammar
+            self.decoder.end_utt()  # type: ignore[attr-defined]
+        text = self.opinion(bytes(self._speech))
+        if going_on:
+            self.decoder.start_utt()  # type: ignore[attr-defined]
+            self.decoder.process_raw(bytes(self._speech), False, False)  # type: ignore[attr-defined]
+        return text
 
     def abandon(self) -> None:
         """Close an utterance nobody will read the result of."""

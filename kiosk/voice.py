@@ -28,7 +28,7 @@ from kiosk.catalogue import Catalogue
 from kiosk.dialog import WALK_AWAY_SILENCES, Dialog
 from kiosk.events import Event, Finish, Heard, Listen, Priority, Say, Silence, SpeakSlower
 from kiosk.grammar import Grammars
-from kiosk.recognizer import SAMPLE_RATE, Engine
+from kiosk.recognizer import SAMPLE_RATE, Engine, Recognition
 from kiosk.speech import Voice
 from kiosk.understanding import Understander
 
@@ -45,6 +45,8 @@ class ListenSettings:
     """Someone talking without a pause is cut off here and the turn ends."""
     stable_partials: int = 2
     """A red flag must be in this many partial hypotheses in a row to be acted on."""
+    second_opinion_every: float = 1.0
+    """Audio seconds between second opinions on a red flag still in the partials."""
 
 
 @dataclass
@@ -78,6 +80,7 @@ class VoiceKiosk:
         self.c = catalogue
         self.understander = understander
         self.engine = engine
+        engine.learn(catalogue.phones)
         self.grammars = Grammars(catalogue)
         self.mic = microphone
         self.speaker = loudspeaker
@@ -90,6 +93,9 @@ class VoiceKiosk:
         self.heartbeat = heartbeat
         """Called from the loop itself (every audio block, around every playback): a hung
         loop stops calling it, and the service watchdog restarts the kiosk."""
+        self.second_opinion_seconds = 0.0
+        """Time spent on second opinions so far: it adds to a red flag's response time
+        (bench/spoken_bench.py reports it)."""
 
     def prepare(self) -> None:
         """Render every fixed sentence now, so no question waits on synthesis."""
@@ -99,14 +105,14 @@ class VoiceKiosk:
 
     # --- one session ------------------------------------------------------------------
 
-    def session(self, first_words: str = "") -> Finish | None:
-        """Greet, triage, give guidance. ``first_words`` is what woke the kiosk: if it
-        already carries a red flag, the emergency guidance comes at once."""
-        dialog = Dialog(self.c, self.understander, self.today(), self.walk_away_silences)
+    def session(self, first: Heard | None = None) -> Finish | None:
+        """Greet, triage, give guidance. ``first`` is what woke the kiosk: if it
+        already carries a red flag, that is dealt with at once, before any greeting."""
+        dialog = self._dialog()
         actions = list(dialog.start())
-        if first_words and dialog.red_flag_in(first_words):
+        if first is not None and dialog.red_flag_in(first.text):
             actions = [a for a in actions if not isinstance(a, Say | Listen)]
-            actions += dialog.handle(Heard(first_words, spoken=True))
+            actions += dialog.handle(first)
         while actions:
             action = actions.pop(0)
             if isinstance(action, Say):
@@ -136,31 +142,54 @@ class VoiceKiosk:
         heard_speech = False
         audio_seconds = 0.0
         limit = self.settings.no_speech_timeout + self.settings.max_utterance
+        next_try = 0.0
         for block in self.mic.blocks(stop_after=limit):
             self.heartbeat()
             audio_seconds += len(block) / 2 / SAMPLE_RATE
             hyp = recognition.accept(block)
             if hyp is not None and hyp.final:
-                return self._heard(hyp.text)
+                return self._heard(hyp.text, recognition, dialog)
             if hyp is not None:
                 heard_speech = True
-                if stable.update(dialog.red_flag_in(hyp.text)):
-                    return self._heard(hyp.text)
+                flagged = stable.update(dialog.red_flag_in(hyp.text))
+                if flagged and audio_seconds >= next_try:
+                    # Mid-sentence, act only if the second opinion already agrees;
+                    # otherwise let the person go on (asking again at most once a
+                    # second: each costs a decode) and judge the whole sentence.
+                    next_try = audio_seconds + self.settings.second_opinion_every
+                    early = self._heard(hyp.text, recognition, dialog)
+                    if isinstance(early, Heard) and dialog.red_flag_in(early):
+                        return early
             if not heard_speech and audio_seconds >= self.settings.no_speech_timeout:
                 return Silence()
             if audio_seconds >= limit:
                 break
-        return self._heard(recognition.finish().text)
+        return self._heard(recognition.finish().text, recognition, dialog)
 
-    def _heard(self, text: str) -> Event:
+    def _heard(self, text: str, recognition: Recognition, dialog: Dialog) -> Heard | Silence:
+        """What was heard, with the second opinion when it carries a red flag (the
+        other decode costs time, so only then)."""
+        if not text:
+            return Silence()
+        second = ""
+        if dialog.red_flag_in(text):
+            clock = time.monotonic()
+            second = recognition.second_opinion()
+            self.second_opinion_seconds += time.monotonic() - clock
         if self.debug_transcripts:
-            log.warning("DEBUG TRANSCRIPT heard: %r", text)
-        return Heard(text, spoken=True) if text else Silence()
+            log.warning("DEBUG TRANSCRIPT heard: %r (second opinion %r)", text, second)
+        return Heard(text, spoken=True, second=second)
 
     # --- between sessions -----------------------------------------------------------
 
-    def wait_for_someone(self) -> str:
-        """Idle until someone speaks; returns what they said (it may be a red flag)."""
+    def _dialog(self) -> Dialog:
+        return Dialog(self.c, self.understander, self.today(), self.walk_away_silences)
+
+    def wait_for_someone(self) -> Heard:
+        """Idle until someone speaks; returns what they said (it may be a red flag, so
+        it comes with its second opinion, read as at the start of a session)."""
+        probe = self._dialog()
+        probe.start()
         while True:
             recognition = self.engine.start(
                 None if self.engine.free_recognition else self.grammars.everything()
@@ -171,15 +200,13 @@ class VoiceKiosk:
                 seconds += len(block) / 2 / SAMPLE_RATE
                 hyp = recognition.accept(block)
                 if hyp is not None and hyp.final and hyp.text:
-                    self._heard(hyp.text)
-                    return hyp.text
+                    return self._heard(hyp.text, recognition, probe)  # type: ignore[return-value]
                 if hyp is not None and hyp.final:
                     break
             else:
                 hyp = recognition.finish()
                 if hyp.text:
-                    self._heard(hyp.text)
-                    return hyp.text
+                    return self._heard(hyp.text, recognition, probe)  # type: ignore[return-value]
 
     def run(self, sessions: int | None = None) -> None:
         """Session after session (or ``sessions`` of them); nothing carries over."""

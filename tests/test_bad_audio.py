@@ -171,7 +171,7 @@ def test_idle_kiosk_in_constant_noise_does_not_wake_on_a_red_flag(parts, noise: 
         first_words = session.kiosk.wait_for_someone()
     except RoomClosed:
         return  # never woke: the right outcome in a noisy, empty room
-    assert not Dialog(CAT, session.kiosk.understander, TODAY).red_flag_in(first_words)
+    assert not Dialog(CAT, session.kiosk.understander, TODAY).red_flag_in(first_words.text)
 
 
 def test_a_minute_of_talking_is_cut_off_and_the_session_goes_on(parts, patient) -> None:
@@ -195,19 +195,20 @@ def test_red_flag_after_a_long_ramble_is_heard_in_the_next_turn(parts, patient) 
     """Someone rambles for over half a minute, then says a red flag. The ramble is cut
     off at the maximum utterance; the kiosk re-asks while they go on talking (that part
     is lost: the kiosk is half-duplex), and the red flag, said after it has finished,
-    is heard in the next turn, and confirmed with a "yes" to the kiosk's one check."""
+    is heard in the next turn: at once if the second opinion agrees, or after a "yes"
+    to the kiosk's one check."""
     back = patient("my upper back hurts")
     chatter = patient("and the car park was full so I had to walk from the station")
     red = patient("I have chest pain and I can't breathe")
     yes = patient("yes I do")
-    # The ramble runs on into the third turn (nothing new is said there); "yes" is the
-    # answer to the check, in the fourth.
+    # The ramble and the red flag run on into the third turn (nothing new is said
+    # there); "yes" is the answer to the check, in the fourth, if one is asked.
     session = Session(parts, Room(replies=[back, chatter * 10 + red, b"", yes], limit=400))
     end = session.run()
     session.assert_bounded()
     assert disposition(end) is Disposition.emergency
     listened = [length for _, length in session.room.turns]
-    assert len(listened) == 4 and listened[1] >= SETTINGS.max_utterance, listened
+    assert len(listened) in (3, 4) and listened[1] >= SETTINGS.max_utterance, listened
 
 
 LEVELS = {

@@ -433,7 +433,32 @@ def test_a_spoken_red_flag_without_a_second_check_is_confirmed(dialog: Dialog) -
 
 def test_a_red_flag_both_checks_agree_on_is_911_at_once(dialog: Dialog) -> None:
     _at_severity(dialog)
-    actions = dialog.handle(Heard("I can't breathe", spoken=True, confident=True))
+    actions = dialog.handle(Heard("I can't breathe", spoken=True, second="i can't breathe"))
+    assert isinstance(actions[0], Say) and actions[0].priority is Priority.emergency
+
+
+@pytest.mark.parametrize(
+    "second",
+    [
+        "about a six and i can breathe",  # the other decode heard no red flag
+        "about a six and i fainted",  # a different one: nothing agreed on
+        "",  # no second opinion to be had
+    ],
+)
+def test_a_red_flag_the_second_decode_does_not_share_is_confirmed(
+    dialog: Dialog, second: str
+) -> None:
+    _at_severity(dialog)
+    heard = Heard("about a six and I can't breathe", spoken=True, second=second)
+    assert not dialog.red_flag_in(heard)  # a partial like this is not acted on yet
+    assert dialog.red_flag_in(heard.text)  # though it does carry a red flag
+    assert listen_of(dialog.handle(heard)) == Listen("check", QuestionKind.yes_no)
+
+
+def test_a_yes_both_decodes_heard_to_emergency_signs_is_911_at_once(dialog: Dialog) -> None:
+    dialog.start()
+    dialog.handle(Heard("my upper back hurts"))
+    actions = dialog.handle(Heard("yes", spoken=True, second="yes"))
     assert isinstance(actions[0], Say) and actions[0].priority is Priority.emergency
 
 

@@ -120,9 +120,10 @@ def test_spoken_session_red_flag_mid_answer(parts, tmp_path: Path) -> None:
 
 
 def test_red_flag_acted_on_before_the_sentence_ends(parts, tmp_path: Path) -> None:
+    """Both decodes hear the red flag mid-sentence: no need to wait for the rest."""
     long_answer = (
-        "my legs went numb this morning and then I went to the shops and I bought some "
-        "bread and some milk and I came home and I sat down for a while"
+        "I have chest pain and I can't breathe and then I went to the shops and I bought "
+        "some bread and some milk and I came home and I sat down for a while"
     )
     kiosk, mic, _, _ = kiosk_with(parts, [long_answer], tmp_path)
     dialog = Dialog(CAT, kiosk.understander, date(2026, 11, 18))
@@ -144,7 +145,7 @@ def test_no_speech_is_silence_after_the_timeout(parts, tmp_path: Path) -> None:
 
 def test_wake_words_with_a_red_flag_skip_the_greeting(parts, tmp_path: Path) -> None:
     kiosk, _, speaker, _ = kiosk_with(parts, ["yes"], tmp_path)
-    end = kiosk.session(first_words="help i can't breathe")
+    end = kiosk.session(Heard("help i can't breathe", spoken=True))
     assert end and end.decision and end.decision.disposition is Disposition.emergency
     # No greeting: the one check ("did you mention trouble breathing?"), then the
     # emergency guidance, twice, and nothing else.

@@ -16,7 +16,7 @@ import pytest
 
 from kiosk.audio import read_wav
 from kiosk.catalogue import load
-from kiosk.grammar import Grammars
+from kiosk.grammar import Grammars, vocabulary
 from kiosk.recognizer import PocketsphinxEngine, transcribe
 from kiosk.understanding import Understander
 from tests.synth import CLEAN, HARD, Voice, available, say
@@ -166,6 +166,43 @@ def test_input_ending_mid_sentence_still_gives_the_words(
     assert "feel" in recognition.finish().text
 
 
+def test_second_opinion_hears_what_the_grammar_cannot(
+    engine: PocketsphinxEngine, tmp_path: Path
+) -> None:
+    """The second opinion decodes the same speech without the turn's grammar: words the
+    grammar has no phrase for come out as themselves, not as the nearest catalogue
+    phrase."""
+    pcm = read_wav(say("the car park was full", CLEAN[0], tmp_path / "a.wav"))
+    recognition = engine.start(GRAMMARS.for_turn("chest_pain", CAT.question("chest_pain").kind))
+    for i in range(0, len(pcm), 3200):
+        recognition.accept(pcm[i : i + 3200])
+    final = recognition.finish()
+    second = recognition.second_opinion()
+    assert "car park" in second and "car park" not in final.text, (second, final.text)
+
+
+def test_second_opinion_in_the_middle_of_a_long_utterance(
+    engine: PocketsphinxEngine, tmp_path: Path
+) -> None:
+    """Regression: a second opinion on several seconds of speech, asked while the person
+    was still talking, crashed the decoder (a whole-utterance decode overran
+    pocketsphinx's buffers). The turn must go on to its own end."""
+    pcm = read_wav(say("the car park was full so I walked", CLEAN[0], tmp_path / "a.wav")) * 6
+    recognition = engine.start(GRAMMARS.for_turn("fever", CAT.question("fever").kind))
+    opinions = []
+    final = None
+    for n, i in enumerate(range(0, len(pcm), 3200)):
+        hyp = recognition.accept(pcm[i : i + 3200])
+        if n % 15 == 14:
+            opinions.append(recognition.second_opinion())
+        if hyp is not None and hyp.final:
+            final = hyp
+            break
+    final = final or recognition.finish()
+    assert final.text and len(opinions) >= 5
+    assert opinions[-1].count("car park") >= 3, opinions[-1]
+
+
 @pytest.mark.parametrize("greeting", ["hello", "excuse me", "good morning", "hi there"])
 def test_a_greeting_is_never_heard_as_a_red_flag(
     engine: PocketsphinxEngine, understander: Understander, tmp_path: Path, greeting: str
@@ -177,3 +214,24 @@ def test_a_greeting_is_never_heard_as_a_red_flag(
         text = transcribe(engine, GRAMMARS.everything(), read_wav(wav)).text
         flags = [m for m in understander(text).mentions if m.definite and m.value == "yes"]
         assert not flags, f"{voice.id}: heard {text!r}"
+
+
+EVERYDAY_WORDS = [  # not in pocketsphinx's CMU dictionary: given phones in prompts/en/speech.toml
+    ("my arms are tingly", "tingly"),
+    ("i feel shivery", "shivery"),
+    ("i've got a stomachache", "stomachache"),
+    ("i took paracetamol", "paracetamol"),
+]
+
+
+def test_words_missing_from_the_dictionary_are_heard_once_learned(tmp_path: Path) -> None:
+    engine = PocketsphinxEngine()
+    words = [w for _, w in EVERYDAY_WORDS]
+    assert engine.missing_words(words) == set(words)  # the bug: left out of every grammar
+    engine.learn(CAT.phones)
+    phrases = GRAMMARS.everything()
+    assert not engine.missing_words(vocabulary(phrases))
+    for n, (sentence, word) in enumerate(EVERYDAY_WORDS):
+        wav = say(sentence, CLEAN[0], tmp_path / f"answer{n}.wav")
+        text = transcribe(engine, phrases, read_wav(wav)).text
+        assert word in text.split(), f"heard {text!r}"
