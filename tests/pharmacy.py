@@ -1,0 +1,275 @@
+"""Whole spoken sessions in a stand-in pharmacy: a synthesized patient answers every
+question of a written vignette, through the real listen loop and recognizer, with the
+pharmacy's noise (babble of synthesized small talk, mains hum, pink noise) mixed in at
+a chosen signal-to-noise ratio. Used by bench/spoken_bench.py (the full grid) and by
+tests/test_spoken_floors.py (the sample CI runs with floors).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from kiosk.audio import read_wav
+from kiosk.catalogue import load
+from kiosk.dialog import Dialog
+from kiosk.events import Finish, Heard, Listen, Silence
+from kiosk.recognizer import SAMPLE_RATE, load_engine
+from kiosk.understanding import Understander
+from kiosk.voice import ListenSettings, VoiceKiosk
+from tests.kiosk_process import pick_answer
+from tests.sessions import run_session
+from tests.synth import Voice, say
+
+TODAY = date(2026, 11, 18)
+BLOCK = int(SAMPLE_RATE * 0.1) * 2
+
+# Voices: engine, name, rate, pitch, and the rate the recording is resampled to before
+# the kiosk hears it (16 kHz flite, 22.05 kHz espeak-ng, one at 44.1 kHz): the kiosk
+# resamples whatever it gets.
+TUNE_VOICES = [
+    (Voice("flite", "slt"), 16000),
+    (Voice("flite", "rms", rate=0.9), 44100),
+    (Voice("espeak-ng", "en-us", rate=0.95), 22050),
+    (Voice("espeak-ng", "en-gb-x-rp", rate=0.9, pitch=35), 22050),
+]
+HELD_OUT_VOICES = [
+    (Voice("flite", "awb", rate=1.05), 16000),  # Scottish
+    (Voice("espeak-ng", "en-029", rate=0.9, pitch=60), 22050),  # Caribbean
+]
+SNRS: list[float | None] = [None, 20.0, 15.0, 10.0]
+
+# Small talk for the babble: other customers, never addressed to the kiosk.
+BABBLE_A = [
+    "did you find the shampoo you wanted",
+    "they moved the vitamins to the back aisle",
+    "what time do they close on saturdays",
+    "i need to pick up my prescription for my mum",
+]
+BABBLE_B = [
+    "is the car park free after six",
+    "my daughter wants the strawberry toothpaste",
+    "have you tried the new cough sweets",
+    "we are out of milk again at home",
+]
+
+
+# --- audio --------------------------------------------------------------------------------
+
+
+def _pcm(x: np.ndarray) -> bytes:
+    return np.clip(np.round(x), -32768, 32767).astype(np.int16).tobytes()
+
+
+def _f(pcm: bytes) -> np.ndarray:
+    return np.frombuffer(pcm, dtype=np.int16).astype(np.float64)
+
+
+def pink(n: int, rng: np.random.Generator) -> np.ndarray:
+    spectrum = np.fft.rfft(rng.normal(size=n))
+    freqs = np.fft.rfftfreq(n)
+    freqs[0] = freqs[1]
+    x = np.fft.irfft(spectrum / np.sqrt(freqs), n)
+    return x / (np.std(x) or 1.0)
+
+
+def hum(n: int) -> np.ndarray:
+    t = np.arange(n) / SAMPLE_RATE
+    x = sum(np.sin(2 * np.pi * 50 * k * t) / k for k in (1, 2, 3, 5))
+    return x / np.std(x)
+
+
+def babble(texts: list[str], voices: list[Voice], folder: Path, n: int) -> np.ndarray:
+    """Several people talking at once, looped to ``n`` samples."""
+    tracks = []
+    for i, (text, voice) in enumerate(zip(texts, voices, strict=False)):
+        wav = say(text, voice, folder / f"babble-{voice.id}-{i}.wav")
+        x = _f(read_wav(wav))
+        tracks.append(np.roll(np.resize(x, n), i * SAMPLE_RATE // 3))
+    x = np.sum(tracks, axis=0)
+    return x / (np.std(x) or 1.0)
+
+
+class Noise:
+    """A pharmacy's sound: babble, mains hum and pink (ventilation) noise, mixed."""
+
+    def __init__(self, recipe: str, folder: Path, seconds: float = 60.0) -> None:
+        n = int(SAMPLE_RATE * seconds)
+        rng = np.random.default_rng(1 if recipe == "A" else 2)
+        if recipe == "A":
+            talk = babble(
+                BABBLE_A, [Voice("flite", v) for v in ("kal", "slt", "rms", "awb")], folder, n
+            )
+            self.x = 0.6 * talk + 0.25 * hum(n) + 0.5 * pink(n, rng)
+        else:
+            talk = babble(
+                BABBLE_B,
+                [
+                    Voice("espeak-ng", v)
+                    for v in ("en-gb", "en-us+f2", "en-gb-scotland", "en-us+m4")
+                ],
+                folder,
+                n,
+            )
+            self.x = 0.7 * talk + 0.15 * hum(n) + 0.6 * pink(n, rng)
+        self.x /= np.std(self.x)
+        self.pos = 0
+
+    def take(self, n: int, level: float) -> np.ndarray:
+        idx = (np.arange(n) + self.pos) % self.x.size
+        self.pos = (self.pos + n) % self.x.size
+        return self.x[idx] * level
+
+
+class TurnMicrophone:
+    """One listen turn's audio, then the room's noise until the kiosk stops listening."""
+
+    def __init__(self) -> None:
+        self.pcm = b""
+        self.noise: Noise | None = None
+        self.level = 0.0
+        self.fed = 0
+
+    def blocks(self, stop_after: float) -> Iterator[bytes]:
+        self.fed = 0
+        total = int(SAMPLE_RATE * stop_after) * 2
+        while self.fed < total:
+            block = self.pcm[self.fed : self.fed + BLOCK]
+            if len(block) < BLOCK:
+                tail = (
+                    self.noise.take((BLOCK - len(block)) // 2, self.level)
+                    if self.noise
+                    else np.random.default_rng(self.fed).normal(0, 30, (BLOCK - len(block)) // 2)
+                )
+                block += _pcm(tail)
+            self.fed += BLOCK
+            yield block
+
+
+# --- sessions ---------------------------------------------------------------------------
+
+
+@dataclass
+class Outcome:
+    vignette: str
+    expect: str
+    typed: str | None
+    spoken: str | None
+    ending: str
+    turns: int
+    confirmations: int
+    red_flag_delay: float | None
+    """Audio seconds from the end of the red-flag turn's speech to the decision, plus
+    the time the second opinion took (what the person would wait)."""
+    voice: str
+    held_out: bool
+    snr: float | None
+    trace: list[tuple[str, str, str, str]]
+    """Per listen turn: question, what the patient said, what was heard, and the second
+    opinion (synthetic speech only: this is the benchmark, not the kiosk)."""
+
+
+class Pharmacy:
+    def __init__(
+        self,
+        engine_name: str,
+        vosk_model: Path | None,
+        folder: Path,
+        likely_weight: int | None = None,
+    ) -> None:
+        self.c = load()
+        if likely_weight is not None:  # A/B of the grammar weight (prompts/en/answers.toml)
+            grammar = self.c.grammar.model_copy(update={"likely_weight": likely_weight})
+            self.c = self.c.model_copy(update={"grammar": grammar})
+        self.u = Understander(self.c)
+        self.engine = load_engine(engine_name, vosk_model)
+        self.mic = TurnMicrophone()
+        self.kiosk = VoiceKiosk(
+            self.c,
+            self.u,
+            self.engine,
+            self.mic,
+            None,
+            None,  # type: ignore[arg-type]
+            ListenSettings(),
+            today=lambda: TODAY,
+        )
+        self.folder = folder
+        self.noises: dict[str, Noise] = {}
+
+    def recording(self, text: str, voice: Voice, rate: int) -> bytes:
+        key = hashlib.sha1(f"{voice.id}|{rate}|{text}".encode()).hexdigest()[:16]
+        wav = self.folder / f"{key}.wav"
+        if not wav.exists():
+            raw = self.folder / f"{key}.raw.wav"
+            say(text, voice, raw)
+            subprocess.run(["sox", str(raw), "-r", str(rate), str(wav)], check=True)
+            raw.unlink()
+        return read_wav(wav)
+
+    def session(
+        self, v: dict[str, Any], voice: Voice, rate: int, held_out: bool, snr: float | None
+    ) -> Outcome:
+        noise = None
+        if snr is not None:
+            recipe = "B" if held_out else "A"
+            if recipe not in self.noises:
+                self.noises[recipe] = Noise(recipe, self.folder)
+            noise = self.noises[recipe]
+        dialog = Dialog(self.c, self.u, TODAY)
+        actions = dialog.start()
+        # Asked "did you mention ...?", the person answers truthfully.
+        truth = "yes" if v["expect"] == "emergency" else "no"
+        answers, default = {"check": truth, **v.get("answers", {})}, v.get("default", "no")
+        used: dict[str, int] = {}
+        turns, checks, delay, end = 0, 0, None, None
+        trace: list[tuple[str, str, str, str]] = []
+        for _ in range(80):
+            end = next((a for a in actions if isinstance(a, Finish)), None)
+            if end:
+                break
+            listen = next(a for a in actions if isinstance(a, Listen))
+            turns += 1
+            checks += listen.turn == "check"
+            text = pick_answer(listen.turn, answers, default, used)
+            speech = self.recording(text, voice, rate) if text else b""
+            lead = int(SAMPLE_RATE * 0.4)
+            x = np.concatenate([np.zeros(lead), _f(speech)])
+            level = 0.0
+            if noise is not None and speech:
+                level = np.sqrt(np.mean(_f(speech) ** 2) / 10 ** (snr / 10))  # type: ignore[operator]
+                x = x + noise.take(x.size, level)
+            elif not speech:
+                x = np.random.default_rng(turns).normal(0, 30, lead)
+            self.mic.pcm, self.mic.noise, self.mic.level = _pcm(x), noise, level or 30.0
+            self.kiosk.second_opinion_seconds = 0.0
+            event = self.kiosk.listen(listen, dialog)
+            heard = (event.text, event.second) if isinstance(event, Heard) else ("", "")
+            trace.append((listen.turn, text, *heard))
+            actions = dialog.handle(event if text else Silence())
+            fin = next((a for a in actions if isinstance(a, Finish)), None)
+            if fin and fin.decision and fin.decision.disposition.value == "emergency":
+                delay = (self.mic.fed - len(self.mic.pcm)) / 2 / SAMPLE_RATE
+                delay += self.kiosk.second_opinion_seconds
+        typed = run_session(self.c, self.u, answers, default).end
+        return Outcome(
+            vignette=v["id"],
+            expect=v["expect"],
+            typed=typed.decision.disposition.value if typed and typed.decision else None,
+            spoken=end.decision.disposition.value if end and end.decision else None,
+            ending=end.ending.value if end else "unfinished",
+            turns=turns,
+            confirmations=checks,
+            red_flag_delay=delay,
+            voice=voice.id,
+            held_out=held_out,
+            snr=snr,
+            trace=trace,
+        )
