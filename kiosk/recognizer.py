@@ -22,11 +22,12 @@ import contextlib
 import io
 import json
 import tempfile
-from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
+
+from kiosk.endpointer import Endpointer
 
 SAMPLE_RATE = 16_000
 BLOCK_SECONDS = 0.2
@@ -45,6 +46,13 @@ class Endpointing:
     """Someone talking without a pause is cut here (Vosk rule 5)."""
     no_speech: float = 6.0
     """Only silence for this long ends the turn as "nothing heard" (Vosk rule 1)."""
+    start_window: float = 0.6
+    """pocketsphinx: voicing needed (90 % of this window) before an utterance starts.
+    0.3 s lets a short "no" start one; see endpointer.py (not yet the default: being
+    measured on the spoken benchmark)."""
+    background_drop_db: float | None = None
+    """pocketsphinx: once someone is speaking, voices this much quieter than them are
+    the room's, not theirs (see endpointer.py). None: every voice counts."""
 
     def vosk_options(self) -> list[str]:
         return [
@@ -302,14 +310,24 @@ class PocketsphinxRecognition:
     done: bool = False
 
     def __post_init__(self) -> None:
-        self.endpointer = VadEndpointer(
-            window=self.endpointing.trailing_silence, ratio=0.9, sample_rate=SAMPLE_RATE
+        from pocketsphinx import Vad
+
+        # pocketsphinx's own Endpointer never frees its C buffers (~39 KB lost per
+        # listen turn in 5.1.1); its Vad is freed, so the window is ours (endpointer.py).
+        vad = Vad(Vad.LOOSE, SAMPLE_RATE)
+        self.endpointer = Endpointer(
+            vad.is_speech,
+            vad.frame_length,
+            end_window=self.endpointing.trailing_silence,
+            start_window=self.endpointing.start_window,
+            drop_db=self.endpointing.background_drop_db,
         )
+        self.frame_bytes: int = vad.frame_bytes
 
     def accept(self, pcm: bytes) -> Hypothesis | None:
         d = self.decoder
         self._buffer += pcm
-        size = self.endpointer.frame_bytes
+        size = self.frame_bytes
         while len(self._buffer) >= size and not self.done:
             frame, self._buffer = bytes(self._buffer[:size]), self._buffer[size:]
             self._seconds += self.endpointer.frame_length
@@ -336,8 +354,8 @@ class PocketsphinxRecognition:
             return Hypothesis("", final=True)
         if self._started and self.endpointer.in_speech:
             # end_stream wants at most one frame, and fails on an empty one.
-            tail = bytes(self._buffer[: self.endpointer.frame_bytes])
-            rest = self.endpointer.end_stream(tail.ljust(self.endpointer.frame_bytes, b"\0"))
+            tail = bytes(self._buffer[: self.frame_bytes])
+            rest = self.endpointer.end_stream(tail.ljust(self.frame_bytes, b"\0"))
             if rest:
                 self.decoder.process_raw(rest, False, False)  # type: ignore[attr-defined]
                 self._speech += rest
@@ -375,51 +393,6 @@ class PocketsphinxRecognition:
             if not seg.word.startswith(("<", "["))
         )
         return Hypothesis(_clean(hyp.hypstr) if hyp else "", words, final=True)
-
-
-class VadEndpointer:
-    """pocketsphinx's ``Endpointer`` (same algorithm, same voice-activity detector), here
-    because pocketsphinx 5.1.1's never frees its C buffers: ~39 KB lost per listen turn
-    (0.1 MB per soak session). Its ``Vad`` is freed, so only the window is ours."""
-
-    def __init__(self, window: float, ratio: float, sample_rate: int) -> None:
-        from pocketsphinx import Vad
-
-        self._vad = Vad(Vad.LOOSE, sample_rate)
-        self.frame_bytes: int = self._vad.frame_bytes
-        self.frame_length: float = self._vad.frame_length
-        frames = int(window / self.frame_length + 0.5)
-        self._start, self._end = int(ratio * frames), int((1.0 - ratio) * frames + 0.5)
-        self._window: deque[tuple[bool, bytes]] = deque(maxlen=frames)
-        self.in_speech = False
-
-    def process(self, frame: bytes) -> bytes | None:
-        """One frame in; a (delayed) frame of speech out, or None outside speech."""
-        self._window.append((self._vad.is_speech(frame), bytes(frame)))
-        speech = sum(s for s, _ in self._window)
-        if self.in_speech and speech < self._end:
-            self.in_speech = False
-            return self._window.popleft()[1]
-        if not self.in_speech and speech > self._start:
-            self.in_speech = True
-        return self._window.popleft()[1] if self.in_speech else None
-
-    def end_stream(self, frame: bytes) -> bytes | None:
-        """End of input while in speech: the speech still queued, then ``frame``."""
-        if not self.in_speech:
-            return None
-        self.in_speech = False
-        out, all_speech = [], True
-        while self._window:
-            speech, pcm = self._window.popleft()
-            if not speech:
-                all_speech = False
-                break
-            out.append(pcm)
-        if all_speech:
-            out.append(bytes(frame))
-        self._window.clear()
-        return b"".join(out)
 
 
 # --- choosing -----------------------------------------------------------------------------
