@@ -45,6 +45,7 @@ from tqdm import tqdm
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from kiosk.recognizer import Endpointing  # noqa: E402
 from tests.pharmacy import (  # noqa: E402
     HELD_OUT_VOICES,
     SNRS,
@@ -57,18 +58,27 @@ from tests.synth import Voice  # noqa: E402
 
 def _worker(
     args: tuple[
-        str, str | None, str, int | None, list[tuple[dict, Voice, int, bool, float | None]]
+        str, str | None, str, int | None, str, list[tuple[dict, Voice, int, bool, float | None]]
     ],
 ) -> list[dict[str, Any]]:
-    engine, model, folder, weight, jobs = args
-    key = (engine, model, folder, weight)
+    engine, model, folder, weight, endpointer, jobs = args
+    key = (engine, model, folder, weight, endpointer)
     if key not in _PHARMACIES:  # one per worker process: grammars are built once, and the
         # recognizer adapts across sessions as a kiosk's does through a day
-        _PHARMACIES[key] = Pharmacy(engine, Path(model) if model else None, Path(folder), weight)
+        _PHARMACIES[key] = Pharmacy(
+            engine, Path(model) if model else None, Path(folder), weight, ENDPOINTERS[endpointer]
+        )
     return [asdict(_PHARMACIES[key].session(*job)) for job in jobs]
 
 
-_PHARMACIES: dict[tuple[str, str | None, str, int | None], Pharmacy] = {}
+_PHARMACIES: dict[tuple[str, str | None, str, int | None, str], Pharmacy] = {}
+
+ENDPOINTERS = {
+    "default": Endpointing(),
+    # kiosk/endpointer.py: a short word can start an utterance; quieter voices behind
+    # the speaker do not keep it going.
+    "level": Endpointing(start_window=0.3, background_drop_db=12.0),
+}
 
 
 def summarise(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -122,6 +132,9 @@ def main() -> None:
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     p.add_argument("--json", type=Path)
     p.add_argument("--likely-weight", type=int, help="override the catalogue's, for an A/B")
+    p.add_argument(
+        "--endpointer", choices=sorted(ENDPOINTERS), default="default", help="pocketsphinx"
+    )
     p.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "kiosk-spoken")
     a = p.parse_args()
     engine = "vosk" if a.vosk_model else a.engine
@@ -154,7 +167,9 @@ def main() -> None:
     model = str(a.vosk_model) if a.vosk_model else None
     rows: list[dict[str, Any]] = []
     with multiprocessing.get_context("spawn").Pool(a.jobs) as pool:
-        work = [(engine, model, str(a.cache), a.likely_weight, c) for c in chunks if c]
+        work = [
+            (engine, model, str(a.cache), a.likely_weight, a.endpointer, c) for c in chunks if c
+        ]
         for part in tqdm(pool.imap_unordered(_worker, work), total=len(work), unit="batch"):
             rows += part
     table = summarise(rows)

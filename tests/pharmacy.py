@@ -21,7 +21,7 @@ from kiosk.audio import read_wav
 from kiosk.catalogue import load
 from kiosk.dialog import Dialog
 from kiosk.events import Finish, Heard, Listen, Silence
-from kiosk.recognizer import SAMPLE_RATE, load_engine
+from kiosk.recognizer import SAMPLE_RATE, Endpointing, load_engine
 from kiosk.understanding import Understander
 from kiosk.voice import ListenSettings, VoiceKiosk
 from tests.kiosk_process import pick_answer
@@ -183,13 +183,14 @@ class Pharmacy:
         vosk_model: Path | None,
         folder: Path,
         likely_weight: int | None = None,
+        endpointing: Endpointing | None = None,
     ) -> None:
         self.c = load()
         if likely_weight is not None:  # A/B of the grammar weight (prompts/en/answers.toml)
             grammar = self.c.grammar.model_copy(update={"likely_weight": likely_weight})
             self.c = self.c.model_copy(update={"grammar": grammar})
         self.u = Understander(self.c)
-        self.engine = load_engine(engine_name, vosk_model)
+        self.engine = load_engine(engine_name, vosk_model, endpointing)
         self.mic = TurnMicrophone()
         self.kiosk = VoiceKiosk(
             self.c,
@@ -227,7 +228,9 @@ class Pharmacy:
         actions = dialog.start()
         # Asked "did you mention ...?", the person answers truthfully.
         truth = "yes" if v["expect"] == "emergency" else "no"
-        answers, default = {"check": truth, **v.get("answers", {})}, v.get("default", "no")
+        # Asked "do you want to stop?" (a misheard "stop"), they did not ask to: "no".
+        answers = {"check": truth, "confirm": "no", **v.get("answers", {})}
+        default = v.get("default", "no")
         used: dict[str, int] = {}
         turns, checks, delay, end = 0, 0, None, None
         trace: list[tuple[str, str, str, str]] = []
