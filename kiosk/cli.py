@@ -116,7 +116,12 @@ def _engine(cfg: config_file.KioskConfig, grammars: Grammars) -> Engine:
     model = cfg.model_path or speech_models.installed(speech_models.ENGLISH)
     try:
         # The configured timeouts reach the engine's own endpointing, not only the loop.
-        endpointing = Endpointing(max_utterance=cfg.max_utterance, no_speech=cfg.no_speech_timeout)
+        endpointing = Endpointing(
+            max_utterance=cfg.max_utterance,
+            no_speech=cfg.no_speech_timeout,
+            start_window=cfg.start_window,
+            background_drop_db=cfg.background_voices_db,
+        )
         engine = load_engine(cfg.engine, model, endpointing)
     except EngineUnavailable as err:
         raise SystemExit(f"kiosk: {err}. {speech_models.HOW_TO_INSTALL}") from None
