@@ -143,6 +143,10 @@ class VoiceKiosk:
         audio_seconds = 0.0
         limit = self.settings.no_speech_timeout + self.settings.max_utterance
         next_try = 0.0
+        # Partials repeat the same words block after block; the dialog's answer for a
+        # text cannot change within the turn, so each text is judged once (it was a
+        # quarter of a session's compute).
+        judged: dict[str, bool] = {}
         for block in self.mic.blocks(stop_after=limit):
             self.heartbeat()
             audio_seconds += len(block) / 2 / SAMPLE_RATE
@@ -151,7 +155,9 @@ class VoiceKiosk:
                 return self._heard(hyp.text, recognition, dialog)
             if hyp is not None:
                 heard_speech = True
-                flagged = stable.update(dialog.red_flag_in(hyp.text))
+                if hyp.text not in judged:
+                    judged[hyp.text] = dialog.red_flag_in(hyp.text)
+                flagged = stable.update(judged[hyp.text])
                 if flagged and audio_seconds >= next_try:
                     # Mid-sentence, act only if the second opinion already agrees;
                     # otherwise let the person go on (asking again at most once a
