@@ -159,6 +159,12 @@ class ClauseSplitter:
                 ends.add(span.end)
             elif span.id_ == "answer":  # "not really | my bottom feels numb"
                 ends.add(span.end)
+                if span.label_ == "answer=no":
+                    # ...and for a "no", one word on: recognizers turn "no, but I've
+                    # had trouble peeing" into "no that i've had trouble peeing", and
+                    # the "no" must not reach the red flag (spoken benchmark,
+                    # e_peeing_unprompted). Not for "not sure if my legs are numb".
+                    ends.add(span.end + 1)
         for i, token in enumerate(doc):
             if i == 0:
                 token.is_sent_start = True

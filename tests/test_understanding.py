@@ -146,6 +146,7 @@ def test_command_words_inside_sentences_are_not_commands(u: Understander, text: 
     [
         ("no, but I can't really feel my legs", "legs_loss_of_feeling"),
         ("no my legs went numb", "limb_numbness"),
+        ("no that i've had trouble peeing", "bladder_bowel_problems"),  # "but", misheard
         ("nope, my chest feels tight", "chest_pain"),
         ("I have chest pain", "chest_pain"),
         ("it hurts and I can't breathe", "shortness_of_breath"),
