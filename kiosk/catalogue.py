@@ -251,9 +251,9 @@ class Catalogue(_Data):
     dialog: dict[str, Any]
     guidance: Guidance
     pronounce: dict[str, str]
+    """Spoken forms for text-to-speech ("911" -> "nine one one")."""
     phones: dict[str, str] = Field(default_factory=dict)
     """How the recognizer hears words its dictionary lacks (ARPAbet)."""
-    """Spoken forms for text-to-speech ("911" -> "nine one one")."""
 
     def question(self, qid: str) -> Question:
         for q in self.questions:

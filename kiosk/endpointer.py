@@ -36,7 +36,8 @@ def level_db(frame: bytes) -> float:
 
 
 class Endpointer:
-    """Frames in, the person's speech out (delayed by the start window)."""
+    """Frames in, the person's speech out (delayed by the end window, so an utterance
+    starts with the audio just before it was detected)."""
 
     def __init__(
         self,

@@ -163,8 +163,8 @@ class VoiceKiosk:
                     # otherwise let the person go on (asking again at most once a
                     # second: each costs a decode) and judge the whole sentence.
                     next_try = audio_seconds + self.settings.second_opinion_every
-                    early = self._heard(hyp.text, recognition, dialog)
-                    if isinstance(early, Heard) and dialog.red_flag_in(early):
+                    early = self._with_opinion(hyp.text, recognition, dialog)
+                    if dialog.red_flag_in(early):
                         return early
             if not heard_speech and audio_seconds >= self.settings.no_speech_timeout:
                 return Silence()
@@ -173,10 +173,11 @@ class VoiceKiosk:
         return self._heard(recognition.finish().text, recognition, dialog)
 
     def _heard(self, text: str, recognition: Recognition, dialog: Dialog) -> Heard | Silence:
+        return self._with_opinion(text, recognition, dialog) if text else Silence()
+
+    def _with_opinion(self, text: str, recognition: Recognition, dialog: Dialog) -> Heard:
         """What was heard, with the second opinion when it carries a red flag (the
         other decode costs time, so only then)."""
-        if not text:
-            return Silence()
         second = ""
         if dialog.red_flag_in(text):
             clock = time.monotonic()
@@ -206,13 +207,13 @@ class VoiceKiosk:
                 seconds += len(block) / 2 / SAMPLE_RATE
                 hyp = recognition.accept(block)
                 if hyp is not None and hyp.final and hyp.text:
-                    return self._heard(hyp.text, recognition, probe)  # type: ignore[return-value]
+                    return self._with_opinion(hyp.text, recognition, probe)
                 if hyp is not None and hyp.final:
                     break
             else:
                 hyp = recognition.finish()
                 if hyp.text:
-                    return self._heard(hyp.text, recognition, probe)  # type: ignore[return-value]
+                    return self._with_opinion(hyp.text, recognition, probe)
 
     def run(self, sessions: int | None = None) -> None:
         """Session after session (or ``sessions`` of them); nothing carries over."""
