@@ -8,6 +8,7 @@ tests/test_spoken_floors.py (the sample CI runs with floors).
 from __future__ import annotations
 
 import hashlib
+import os
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,10 +19,11 @@ from typing import Any
 import numpy as np
 
 from kiosk.audio import read_wav
-from kiosk.catalogue import load
+from kiosk.catalogue import Catalogue, QuestionKind, load
 from kiosk.dialog import Dialog
 from kiosk.events import Finish, Heard, Listen, Silence
 from kiosk.recognizer import SAMPLE_RATE, Endpointing, load_engine
+from kiosk.symptoms import Answer, Onset, SymptomReport, get_value
 from kiosk.understanding import Understander
 from kiosk.voice import ListenSettings, VoiceKiosk
 from tests.kiosk_process import pick_answer
@@ -90,11 +92,23 @@ def babble(texts: list[str], voices: list[Voice], folder: Path, n: int) -> np.nd
     """Several people talking at once, looped to ``n`` samples."""
     tracks = []
     for i, (text, voice) in enumerate(zip(texts, voices, strict=False)):
-        wav = say(text, voice, folder / f"babble-{voice.id}-{i}.wav")
-        x = _f(read_wav(wav))
+        x = _f(read_wav(said(text, voice, folder / f"babble-{voice.id}-{i}.wav")))
         tracks.append(np.roll(np.resize(x, n), i * SAMPLE_RATE // 3))
     x = np.sum(tracks, axis=0)
     return x / (np.std(x) or 1.0)
+
+
+def said(text: str, voice: Voice, wav: Path, rate: int | None = None) -> Path:
+    """A recording shared by every benchmark process: made once, and published whole
+    (a second process used to read another's half-written babble and crash)."""
+    if not wav.exists():
+        part = wav.with_name(f"{wav.stem}.{os.getpid()}.part.wav")
+        say(text, voice, part)
+        if rate:
+            subprocess.run(["sox", str(part), "-r", str(rate), str(part) + ".wav"], check=True)
+            os.replace(str(part) + ".wav", part)
+        os.replace(part, wav)
+    return wav
 
 
 class Noise:
@@ -207,13 +221,7 @@ class Pharmacy:
 
     def recording(self, text: str, voice: Voice, rate: int) -> bytes:
         key = hashlib.sha1(f"{voice.id}|{rate}|{text}".encode()).hexdigest()[:16]
-        wav = self.folder / f"{key}.wav"
-        if not wav.exists():
-            raw = self.folder / f"{key}.raw.wav"
-            say(text, voice, raw)
-            subprocess.run(["sox", str(raw), "-r", str(rate), str(wav)], check=True)
-            raw.unlink()
-        return read_wav(wav)
+        return read_wav(said(text, voice, self.folder / f"{key}.wav", rate))
 
     def session(
         self, v: dict[str, Any], voice: Voice, rate: int, held_out: bool, snr: float | None
@@ -232,6 +240,8 @@ class Pharmacy:
         answers = {"check": truth, "confirm": "no", **v.get("answers", {})}
         default = v.get("default", "no")
         used: dict[str, int] = {}
+        typed_end = run_session(self.c, self.u, answers, default).end
+        knows = typed_end.report if typed_end else None
         turns, checks, delay, end = 0, 0, None, None
         trace: list[tuple[str, str, str, str]] = []
         for _ in range(80):
@@ -242,6 +252,8 @@ class Pharmacy:
             turns += 1
             checks += listen.turn == "check"
             text = pick_answer(listen.turn, answers, default, used)
+            if knows:
+                text = truthful(self.c, listen.turn, answers, knows) or text
             speech = self.recording(text, voice, rate) if text else b""
             lead = int(SAMPLE_RATE * 0.4)
             x = np.concatenate([np.zeros(lead), _f(speech)])
@@ -261,11 +273,12 @@ class Pharmacy:
             if fin and fin.decision and fin.decision.disposition.value == "emergency":
                 delay = (self.mic.fed - len(self.mic.pcm)) / 2 / SAMPLE_RATE
                 delay += self.kiosk.second_opinion_seconds
-        typed = run_session(self.c, self.u, answers, default).end
         return Outcome(
             vignette=v["id"],
             expect=v["expect"],
-            typed=typed.decision.disposition.value if typed and typed.decision else None,
+            typed=typed_end.decision.disposition.value
+            if typed_end and typed_end.decision
+            else None,
             spoken=end.decision.disposition.value if end and end.decision else None,
             ending=end.ending.value if end else "unfinished",
             turns=turns,
@@ -276,3 +289,50 @@ class Pharmacy:
             snr=snr,
             trace=trace,
         )
+
+
+NUMBER_WORDS = [
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+]
+
+
+def truthful(c: Catalogue, turn: str, answers: dict[str, Any], report: SymptomReport) -> str | None:
+    """What the patient says to a question their script leaves out, from their own story
+    (the typed session's report), or None for the script's default.
+
+    A vignette scripts only the questions the kiosk should need; when the spoken kiosk
+    missed what was said and asks about it, a real person answers it ("Any fainting?"
+    after a misheard "I passed out": "yes", not the default "no", which made a missed
+    emergency no kiosk could have caught)."""
+    if turn in answers:
+        return None
+    try:
+        q = c.question(turn)
+    except KeyError:  # open, readback, fix, check, confirm
+        return None
+    pain = report.pain
+    if q.kind is QuestionKind.yes_no:
+        if any(m in answers for m in q.members):
+            return None
+        signs = q.members or (q.field,)
+        return "yes" if any(get_value(report, s) == Answer.yes for s in signs) else None
+    if q.kind is QuestionKind.severity and pain.severity is not None:
+        return NUMBER_WORDS[pain.severity]
+    if q.kind is QuestionKind.onset and pain.onset is not Onset.unknown:
+        return f"it came on {'suddenly' if pain.onset is Onset.sudden else 'gradually'}"
+    days = pain.duration_days
+    if q.kind is QuestionKind.duration and days is not None and 0 < days < len(NUMBER_WORDS):
+        return f"{NUMBER_WORDS[days]} day{'s' if days > 1 else ''}"
+    return None

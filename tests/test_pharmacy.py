@@ -1,0 +1,59 @@
+"""The stand-in pharmacy the spoken benchmark and the CI floors run in: its patients
+answer truthfully, and its recordings are safe to share between worker processes."""
+
+from __future__ import annotations
+
+import multiprocessing
+from pathlib import Path
+
+import pytest
+
+from kiosk.audio import read_wav
+from kiosk.catalogue import load
+from kiosk.understanding import Understander
+from tests.pharmacy import said, truthful
+from tests.sessions import load_vignettes, run_session
+from tests.synth import Voice, available
+
+CAT = load()
+VIGNETTES = {v["id"]: v for v in load_vignettes()}
+
+
+def _story(vignette: str) -> tuple[dict, object]:
+    answers = VIGNETTES[vignette]["answers"]
+    end = run_session(CAT, Understander(CAT), answers)
+    assert end.end is not None
+    return answers, end.end.report
+
+
+def test_a_patient_asked_about_what_they_already_said_answers_it() -> None:
+    """The script answers only what the kiosk should need; a kiosk that misheard "I
+    passed out" and asks "Any fainting?" gets "yes", not the script's default "no"."""
+    answers, report = _story("e_passed_out_in_opening")
+    assert truthful(CAT, "collapse", answers, report) == "yes"
+    assert truthful(CAT, "fainting", answers, report) == "yes"
+    assert truthful(CAT, "chest_pain", answers, report) is None  # not theirs: default
+    answers, report = _story("e_sudden_worst_in_opening")
+    assert truthful(CAT, "severity", answers, report) == "ten"
+    assert truthful(CAT, "onset", answers, report) == "it came on suddenly"
+
+
+def test_a_scripted_answer_is_never_replaced() -> None:
+    answers, report = _story("e_breath_direct")
+    assert truthful(CAT, "chest_pain", answers, report) is None
+    assert truthful(CAT, "open", answers, report) is None
+
+
+def _make(path: str) -> int:
+    return len(read_wav(said("did you find the shampoo", Voice("flite", "kal"), Path(path))))
+
+
+@pytest.mark.skipif(not available("flite"), reason="flite is not installed")
+def test_workers_share_one_recording_without_reading_it_half_written(tmp_path: Path) -> None:
+    """Benchmark workers made the same babble recording at once, and one read another's
+    half-written file (a crash in bench/spoken_bench.py)."""
+    wav = str(tmp_path / "babble.wav")
+    with multiprocessing.get_context("spawn").Pool(4) as pool:
+        sizes = pool.map(_make, [wav] * 8)
+    assert len(set(sizes)) == 1 and sizes[0] > 16000
+    assert [p.name for p in tmp_path.iterdir()] == ["babble.wav"]
