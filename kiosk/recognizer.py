@@ -234,8 +234,14 @@ class PocketsphinxEngine:
         except ImportError as err:  # pragma: no cover - pocketsphinx is a dependency
             raise EngineUnavailable(f"the pocketsphinx package is not installed ({err})") from err
         self.endpointing = endpointing or Endpointing()
-        self.decoder = Decoder(samprate=SAMPLE_RATE, loglevel="FATAL")
-        self._free = self.decoder.current_search()
+        # The wheel's general English model with its whole dictionary (134,000 words):
+        # the second opinion, free recognition, and where grammars get pronunciations.
+        self.free = Decoder(samprate=SAMPLE_RATE, loglevel="FATAL")
+        # Grammars run on a decoder whose dictionary holds only their own words: each
+        # search pocketsphinx keeps is sized by its decoder's dictionary (16 MB of heap
+        # per question with the whole one, so a day's questions neared MemoryMax).
+        with tempfile.NamedTemporaryFile("w", suffix=".dict") as empty:
+            self.decoder = Decoder(samprate=SAMPLE_RATE, loglevel="FATAL", lm=None, dict=empty.name)
         self._searches: dict[tuple[str, ...], str] = {}
         self._active: PocketsphinxRecognition | None = None
 
@@ -244,35 +250,44 @@ class PocketsphinxEngine:
         # or the decoder refuses to switch searches.
         if self._active is not None:
             self._active.abandon()
-        search = self._free if not phrases else self._search_for(phrases)
-        self.decoder.activate_search(search)
-        opinion = (lambda speech: self._free_decode(speech, search)) if phrases else None
-        self._active = PocketsphinxRecognition(self.decoder, self.endpointing, opinion)
+        if phrases:
+            self.decoder.activate_search(self._search_for(phrases))
+            self._active = PocketsphinxRecognition(
+                self.decoder, self.endpointing, self._free_decode
+            )
+        else:
+            self._active = PocketsphinxRecognition(self.free, self.endpointing)
         return self._active
 
-    def _free_decode(self, speech: bytes, then: str) -> str:
-        """The same speech through the wheel's general English language model, then
-        back to the turn's grammar. Decodes on the one decoder: no second model in
-        memory, and the turn's utterance is closed meanwhile (see second_opinion)."""
-        d = self.decoder
-        d.activate_search(self._free)
-        try:
-            d.start_utt()
-            # Not as one whole utterance (full_utt): on more than a few seconds that
-            # overruns pocketsphinx 5's buffers and crashes the process.
-            d.process_raw(speech, False, False)
-            d.end_utt()
-            hyp = d.hyp()
-            return _clean(hyp.hypstr) if hyp else ""
-        finally:
-            d.activate_search(then)
+    def _free_decode(self, speech: bytes) -> str:
+        """The same speech through the general English language model (the second
+        opinion): its own decoder, so the turn's utterance goes on untouched."""
+        d = self.free
+        d.start_utt()
+        # Not as one whole utterance (full_utt): on more than a few seconds that
+        # overruns pocketsphinx 5's buffers and crashes the process.
+        d.process_raw(speech, False, False)
+        d.end_utt()
+        hyp = d.hyp()
+        return _clean(hyp.hypstr) if hyp else ""
 
     def missing_words(self, words: Iterable[str]) -> set[str]:
-        return {w for w in words if self.decoder.lookup_word(w) is None}
+        return {w for w in words if self.free.lookup_word(w) is None}
 
     def learn(self, phones: dict[str, str]) -> None:
         for word in self.missing_words(phones):
-            self.decoder.add_word(word, phones[word], True)
+            self.free.add_word(word, phones[word], True)
+
+    def _copy_words(self, words: Iterable[str]) -> None:
+        """Give the grammar decoder these words' pronunciations, alternates included."""
+        for word in words:
+            if self.decoder.lookup_word(word) is not None:
+                continue
+            variant, n = word, 1
+            while (phones := self.free.lookup_word(variant)) is not None:
+                self.decoder.add_word(variant, phones, False)
+                n += 1
+                variant = f"{word}({n})"
 
     def _search_for(self, phrases: tuple[str, ...]) -> str:
         """An n-gram model built from the phrases, made once per phrase list."""
@@ -281,6 +296,7 @@ class PocketsphinxEngine:
             from pocketsphinx.lm import ArpaBoLM
 
             known = [p for p in phrases if not self.missing_words(p.split())]
+            self._copy_words({w for p in known for w in p.split()})
             with contextlib.redirect_stdout(io.StringIO()):  # ArpaBoLM prints stats
                 lm = ArpaBoLM(text="\n".join(known), add_start=True)
                 lm.compute()
@@ -364,14 +380,7 @@ class PocketsphinxRecognition:
     def second_opinion(self) -> str:
         if self.opinion is None or not self._speech:
             return ""
-        going_on = self._started and not self.done
-        if going_on:  # mid-utterance: close it, decode, then replay it into the grammar
-            self.decoder.end_utt()  # type: ignore[attr-defined]
-        text = self.opinion(bytes(self._speech))
-        if going_on:
-            self.decoder.start_utt()  # type: ignore[attr-defined]
-            self.decoder.process_raw(bytes(self._speech), False, False)  # type: ignore[attr-defined]
-        return text
+        return self.opinion(bytes(self._speech))
 
     def abandon(self) -> None:
         """Close an utterance nobody will read the result of."""

@@ -60,3 +60,29 @@ def test_listen_turns_do_not_leak() -> None:
     turns(300)
     lost_per_turn = (heap_in_use() - before) / 300
     assert lost_per_turn < 2_000, f"{lost_per_turn:.0f} bytes lost per listen turn"
+
+
+@pytest.mark.skipif(
+    platform.system() != "Linux" or not hasattr(ctypes.CDLL(None), "mallinfo2"),
+    reason="needs glibc 2.33+ (mallinfo2)",
+)
+def test_each_question_grammar_costs_little_memory() -> None:
+    """pocketsphinx keeps every question's grammar search, each sized by the decoder's
+    dictionary: with the wheel's whole dictionary (134,000 words) that was 16 MB of heap
+    per question, ~400 MB once a kiosk had asked every kind of question. Grammars now
+    run on a decoder holding only the catalogue's words."""
+    from kiosk.catalogue import load
+    from kiosk.grammar import Grammars
+
+    cat = load()
+    grammars = Grammars(cat)
+    engine = PocketsphinxEngine()
+    # one question of each grammar (yes/no questions share one)
+    kinds = list({grammars.for_turn(q.id, q.kind): q for q in cat.questions})
+    assert len(kinds) >= 4
+    engine.start(kinds[0]).abandon()  # warm up
+    before = heap_in_use()
+    for phrases in kinds[1:]:
+        engine.start(phrases).abandon()
+    per_question = (heap_in_use() - before) / (len(kinds) - 1)
+    assert per_question < 4_000_000, f"{per_question / 1e6:.1f} MB of heap per question"
