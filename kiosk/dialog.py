@@ -47,6 +47,13 @@ MAX_REASKS = 2
 WALK_AWAY_SILENCES = 4
 """Consecutive silences after which the person is taken to have walked away."""
 
+GIVE_UP_AFTER = 3
+"""Questions in a row left unanswered after their re-asks before the kiosk stops asking
+and gives guidance: a person it cannot make out was asked 50 questions or more (each
+group's signs one by one, three times each), and every misheard answer was another
+chance of a false alarm. Not 2: a group and its first sign are one topic, and one topic
+someone cannot answer ("uh, well, the thing is") must not end the questions."""
+
 MAX_FIXES = 2
 """Rounds of read-back correction before the guidance is given anyway."""
 
@@ -72,6 +79,8 @@ class _State:
     follow_up: list[str] = field(default_factory=list)
     last_prompt: list[str] = field(default_factory=list)
     silences: int = 0
+    given_up: int = 0
+    """Questions in a row moved on from without an answer."""
     fixes: int = 0
     said_screening_intro: bool = False
     done: bool = False
@@ -211,6 +220,7 @@ class Dialog:
         if updates is None:
             return self._not_understood(q, heard=True)
         self.s.report = apply(self.s.report, updates)
+        self.s.given_up = 0
         if self._emergency_fired():
             return self._emergency()
         return self._next()
@@ -346,6 +356,9 @@ class Dialog:
     def _not_understood(self, q: Question, heard: bool) -> list[Action]:
         if self.s.tries >= MAX_REASKS:
             # Left unknown, never "no": the rules and the guidance take it from here.
+            self.s.given_up += 1
+            if self.s.given_up >= GIVE_UP_AFTER:
+                return [Say(self.c.say("hard_to_understand")), *self._guidance()]
             return [Say(self.c.say("moving_on")), *self._next()]
         self.s.tries += 1
         lead = self.c.say("not_understood" if heard else "not_heard")

@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from kiosk.catalogue import Block, QuestionKind, load
-from kiosk.dialog import MAX_REASKS, WALK_AWAY_SILENCES, Dialog
+from kiosk.dialog import GIVE_UP_AFTER, MAX_REASKS, WALK_AWAY_SILENCES, Dialog
 from kiosk.events import Action, Ending, Finish, Heard, Listen, Priority, Say, Silence, SpeakSlower
 from kiosk.rules import Disposition
 from kiosk.symptoms import Answer, Injury
@@ -148,6 +148,36 @@ def test_not_understood_is_asked_more_simply_then_left_unknown(dialog: Dialog) -
     # The group's signs are still open: each is asked on its own, never taken as "no".
     assert listen_of(actions).turn == "chest_pain"
     assert dialog.report.symptoms.chest_pain is Answer.unknown
+
+
+def test_a_person_the_kiosk_cannot_make_out_gets_guidance_not_fifty_questions(
+    dialog: Dialog,
+) -> None:
+    """Three questions in a row given up on: guidance, at least urgent (nothing was
+    ruled out), and a pointer to the pharmacist. It used to ask each group's signs one by one,
+    three times each: 50-60 turns, each one another chance to mishear a red flag."""
+    asked, end = drive(dialog, {"open": "my upper back hurts"}, default="purple elephants")
+    assert len(asked) == 1 + GIVE_UP_AFTER * (MAX_REASKS + 1)
+    assert end.ending is Ending.guidance and end.decision is not None
+    assert end.decision.disposition is Disposition.urgent
+    assert "chest_pain" in end.decision.unresolved
+
+
+def test_an_understood_answer_between_failures_keeps_the_questions_going(
+    dialog: Dialog,
+) -> None:
+    dialog.start()
+    actions = dialog.handle(Heard("my upper back hurts"))
+    for _ in range(GIVE_UP_AFTER - 1):  # one short of giving up...
+        turn = listen_of(actions).turn
+        for _ in range(MAX_REASKS + 1):
+            actions = dialog.handle(Heard("purple elephants"))
+        assert listen_of(actions).turn != turn
+    actions = dialog.handle(Heard("no"))  # ...then an answer: the count starts again
+    for _ in range(GIVE_UP_AFTER - 1):
+        for _ in range(MAX_REASKS + 1):
+            actions = dialog.handle(Heard("purple elephants"))
+    assert finish_of(actions) is None and listen_of(actions) is not None
 
 
 def test_unknown_emergency_answer_is_never_no(dialog: Dialog) -> None:
