@@ -58,7 +58,12 @@ from tests.synth import Voice  # noqa: E402
 
 def _worker(
     args: tuple[
-        str, str | None, str, int | None, str, list[tuple[dict, Voice, int, bool, float | None]]
+        str,
+        str | None,
+        str,
+        int | None,
+        str,
+        list[tuple[dict, Voice, int, bool, float | None, str]],
     ],
 ) -> list[dict[str, Any]]:
     engine, model, folder, weight, endpointer, jobs = args
@@ -145,7 +150,10 @@ def main() -> None:
         others = [v for v in vignettes if v["expect"] != "emergency"]
         step = max(1, len(others) // a.others)
         vignettes = emergencies + others[::step][: a.others]
-    voices = [(v, r, False) for v, r in TUNE_VOICES] + [(v, r, True) for v, r in HELD_OUT_VOICES]
+    # Tune voices alternate the two tune noises (A: flite babble, C: espeak-ng babble);
+    # held-out voices get the held-out noise B.
+    voices = [(v, r, False, "AC"[i % 2]) for i, (v, r) in enumerate(TUNE_VOICES)]
+    voices += [(v, r, True, "B") for v, r in HELD_OUT_VOICES]
     if a.held_out_only:
         voices = [x for x in voices if x[2]]
     if a.tune_only:
@@ -157,8 +165,8 @@ def main() -> None:
         voices = [voices[0], voices[len(TUNE_VOICES)]]
         snrs = [15.0]
     jobs = [
-        (v, voice, rate, held, snr)
-        for voice, rate, held in voices
+        (v, voice, rate, held, snr, recipe)
+        for voice, rate, held, recipe in voices
         for snr in snrs
         for v in vignettes
     ]

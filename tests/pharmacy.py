@@ -23,7 +23,7 @@ from kiosk.catalogue import Catalogue, QuestionKind, load
 from kiosk.dialog import Dialog
 from kiosk.events import Finish, Heard, Listen, Silence
 from kiosk.recognizer import SAMPLE_RATE, Endpointing, load_engine
-from kiosk.symptoms import Answer, Onset, SymptomReport, get_value
+from kiosk.symptoms import Answer, Location, Onset, SymptomReport, get_value
 from kiosk.understanding import Understander
 from kiosk.voice import ListenSettings, VoiceKiosk
 from tests.kiosk_process import pick_answer
@@ -60,6 +60,12 @@ BABBLE_B = [
     "my daughter wants the strawberry toothpaste",
     "have you tried the new cough sweets",
     "we are out of milk again at home",
+]
+BABBLE_C = [
+    "the bus was late again this morning",
+    "do they sell birthday cards here",
+    "she said the queue at the post office was huge",
+    "remind me to get batteries for the remote",
 ]
 
 
@@ -111,28 +117,35 @@ def said(text: str, voice: Voice, wav: Path, rate: int | None = None) -> Path:
     return wav
 
 
+# Noise recipes: A and C are for tuning, B is held out (never tuned on). C is built
+# like B (espeak-ng babble, more talk than hum) from other voices and other small talk,
+# so that tuning can see the kind of room B is without seeing B.
+RECIPES: dict[str, tuple[list[str], list[Voice], tuple[float, float, float]]] = {
+    "A": (BABBLE_A, [Voice("flite", v) for v in ("kal", "slt", "rms", "awb")], (0.6, 0.25, 0.5)),
+    "B": (
+        BABBLE_B,
+        [Voice("espeak-ng", v) for v in ("en-gb", "en-us+f2", "en-gb-scotland", "en-us+m4")],
+        (0.7, 0.15, 0.6),
+    ),
+    "C": (
+        BABBLE_C,
+        [
+            Voice("espeak-ng", v)
+            for v in ("en-gb-x-gbclan", "en-us-nyc+f4", "en-gb-x-gbcwmd", "en-us+m3")
+        ],
+        (0.7, 0.15, 0.6),
+    ),
+}
+
+
 class Noise:
     """A pharmacy's sound: babble, mains hum and pink (ventilation) noise, mixed."""
 
     def __init__(self, recipe: str, folder: Path, seconds: float = 60.0) -> None:
         n = int(SAMPLE_RATE * seconds)
-        rng = np.random.default_rng(1 if recipe == "A" else 2)
-        if recipe == "A":
-            talk = babble(
-                BABBLE_A, [Voice("flite", v) for v in ("kal", "slt", "rms", "awb")], folder, n
-            )
-            self.x = 0.6 * talk + 0.25 * hum(n) + 0.5 * pink(n, rng)
-        else:
-            talk = babble(
-                BABBLE_B,
-                [
-                    Voice("espeak-ng", v)
-                    for v in ("en-gb", "en-us+f2", "en-gb-scotland", "en-us+m4")
-                ],
-                folder,
-                n,
-            )
-            self.x = 0.7 * talk + 0.15 * hum(n) + 0.6 * pink(n, rng)
+        rng = np.random.default_rng("ABC".index(recipe) + 1)
+        texts, voices, (talk, mains, fan) = RECIPES[recipe]
+        self.x = talk * babble(texts, voices, folder, n) + mains * hum(n) + fan * pink(n, rng)
         self.x /= np.std(self.x)
         self.pos = 0
 
@@ -185,6 +198,8 @@ class Outcome:
     voice: str
     held_out: bool
     snr: float | None
+    noise: str | None
+    """The noise recipe (A, C: tune; B: held out), None when clean."""
     trace: list[tuple[str, str, str, str]]
     """Per listen turn: question, what the patient said, what was heard, and the second
     opinion (synthetic speech only: this is the benchmark, not the kiosk)."""
@@ -224,11 +239,17 @@ class Pharmacy:
         return read_wav(said(text, voice, self.folder / f"{key}.wav", rate))
 
     def session(
-        self, v: dict[str, Any], voice: Voice, rate: int, held_out: bool, snr: float | None
+        self,
+        v: dict[str, Any],
+        voice: Voice,
+        rate: int,
+        held_out: bool,
+        snr: float | None,
+        recipe: str | None = None,
     ) -> Outcome:
         noise = None
         if snr is not None:
-            recipe = "B" if held_out else "A"
+            recipe = recipe or ("B" if held_out else "A")
             if recipe not in self.noises:
                 self.noises[recipe] = Noise(recipe, self.folder)
             noise = self.noises[recipe]
@@ -287,6 +308,7 @@ class Pharmacy:
             voice=voice.id,
             held_out=held_out,
             snr=snr,
+            noise=recipe if snr is not None else None,
             trace=trace,
         )
 
@@ -306,6 +328,17 @@ NUMBER_WORDS = [
     "eleven",
     "twelve",
 ]
+
+
+PLACES = {
+    Location.neck_base: "the base of my neck",
+    Location.upper_back: "my upper back",
+    Location.between_shoulder_blades: "between my shoulder blades",
+    Location.middle_back: "my middle back",
+    Location.lower_back: "my lower back",
+    Location.shoulders: "my shoulders",
+    Location.ribs: "my ribs",
+}
 
 
 def truthful(c: Catalogue, turn: str, answers: dict[str, Any], report: SymptomReport) -> str | None:
@@ -332,6 +365,8 @@ def truthful(c: Catalogue, turn: str, answers: dict[str, Any], report: SymptomRe
         return NUMBER_WORDS[pain.severity]
     if q.kind is QuestionKind.onset and pain.onset is not Onset.unknown:
         return f"it came on {'suddenly' if pain.onset is Onset.sudden else 'gradually'}"
+    if q.kind is QuestionKind.location and pain.locations:
+        return " and ".join(PLACES[place] for place in pain.locations)
     days = pain.duration_days
     if q.kind is QuestionKind.duration and days is not None and 0 < days < len(NUMBER_WORDS):
         return f"{NUMBER_WORDS[days]} day{'s' if days > 1 else ''}"

@@ -57,3 +57,8 @@ def test_workers_share_one_recording_without_reading_it_half_written(tmp_path: P
         sizes = pool.map(_make, [wav] * 8)
     assert len(set(sizes)) == 1 and sizes[0] > 16000
     assert [p.name for p in tmp_path.iterdir()] == ["babble.wav"]
+
+
+def test_asked_where_again_the_patient_says_where() -> None:
+    answers, report = _story("s_lifting_boxes_in_opening")
+    assert truthful(CAT, "location", answers, report) == "my upper back"
