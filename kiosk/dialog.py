@@ -47,12 +47,14 @@ MAX_REASKS = 2
 WALK_AWAY_SILENCES = 4
 """Consecutive silences after which the person is taken to have walked away."""
 
-GIVE_UP_AFTER = 3
-"""Questions in a row left unanswered after their re-asks before the kiosk stops asking
-and gives guidance: a person it cannot make out was asked 50 questions or more (each
-group's signs one by one, three times each), and every misheard answer was another
-chance of a false alarm. Not 2: a group and its first sign are one topic, and one topic
-someone cannot answer ("uh, well, the thing is") must not end the questions."""
+STRUGGLING_AFTER = 2
+"""Questions in a row left unanswered after their re-asks before the kiosk takes it
+that it cannot make this person out (an accent its recognizer does not know, a loud
+room): from then on each question is asked once more at most, and a group's signs are
+not asked one by one. Such a person used to be asked 50-60 questions (every sign of
+every group, three times each), each one another chance to mishear a red flag. Every
+group is still asked, so a red flag they say is still heard; what stays unanswered
+keeps the guidance at least urgent."""
 
 MAX_FIXES = 2
 """Rounds of read-back correction before the guidance is given anyway."""
@@ -81,6 +83,10 @@ class _State:
     silences: int = 0
     given_up: int = 0
     """Questions in a row moved on from without an answer."""
+    unanswered: list[str] = field(default_factory=list)
+    """Questions moved on from without an answer."""
+    struggling: bool = False
+    """The kiosk cannot make this person out: fewer re-asks, no sign-by-sign questions."""
     fixes: int = 0
     said_screening_intro: bool = False
     done: bool = False
@@ -93,6 +99,10 @@ class _State:
     checked: list[str] = field(default_factory=list)
     """Signs already checked once: heard again, they are taken as confirmed (two
     hearings agree), so nobody is asked twice."""
+    checked_turns: list[str] = field(default_factory=list)
+    """Turns a check was asked from: a red flag that is no yes/no field ("sudden" and
+    "severe") heard again there is confirmed the same way. Without this the kiosk
+    asked the check and the question again and again (60 turns in the benchmark)."""
 
 
 class Dialog:
@@ -140,8 +150,10 @@ class Dialog:
         actions = self._handle(event)
         if event.spoken and _is_emergency(actions):
             new = _new_red_flags(saved.report, self.s.report)
-            if self._agrees(saved, new, event.second):
+            if self._agrees(saved, new, event.second) and not self._vague(saved, event, new):
                 return actions
+            if not new and saved.turn in saved.checked_turns:
+                return actions  # a sign without a yes/no field, heard again: confirmed
             if not new or any(f not in saved.checked for f in new):
                 return self._check(saved)
         return actions
@@ -159,6 +171,24 @@ class Dialog:
         finally:
             self.s = mine
         return _is_emergency(actions) and bool(set(new) & set(other))
+
+    def _vague(self, saved: _State, event: Heard, new: list[str]) -> bool:
+        """Was the red flag only a vague word of it ("breathing"), with no yes and no
+        whole red-flag phrase? Typed, that is a fair "yes" to the sign's own question;
+        heard, it is a fragment ("no, I'm breathing fine" heard as "i'm breathing", by
+        both decodes), so it is checked first, never acted on at once."""
+        turn = saved.turn
+        q = None if turn in set(Turn) else self.c.question(turn)
+        u = self.understand(
+            event.text,
+            expecting=q.kind if q else None,
+            today=self.today,
+            correction=turn in (Turn.readback, Turn.fix),
+        )
+        if u.answer is Answer.yes:
+            return False
+        own = [m for m in u.mentions if m.field in new]
+        return bool(own) and not any(m.definite for m in own)
 
     def _handle(self, event: Heard) -> list[Action]:
         q = self._current_question()
@@ -278,6 +308,7 @@ class Dialog:
         self.s.done, self.s.turn = False, Turn.check
         new = _new_red_flags(saved.report, flagged)
         self.s.checked += [f for f in new if f not in self.s.checked]
+        self.s.checked_turns.append(self.s.resume)
         if new == [UNSPECIFIED_SIGN] and q is not None:
             line = self.c.say("check_group", question=q.ask)
         else:
@@ -354,12 +385,19 @@ class Dialog:
                 self.s.follow_up.append(q.id)
 
     def _not_understood(self, q: Question, heard: bool) -> list[Action]:
-        if self.s.tries >= MAX_REASKS:
+        if self.s.tries >= (1 if self.s.struggling else MAX_REASKS):
             # Left unknown, never "no": the rules and the guidance take it from here.
             self.s.given_up += 1
-            if self.s.given_up >= GIVE_UP_AFTER:
-                return [Say(self.c.say("hard_to_understand")), *self._guidance()]
-            return [Say(self.c.say("moving_on")), *self._next()]
+            self.s.unanswered.append(q.id)
+            lead = [self.c.say("moving_on")]
+            if self.s.given_up >= STRUGGLING_AFTER and not self.s.struggling:
+                self.s.struggling = True
+                lead = [self.c.say("hard_to_understand")]
+            if self.s.struggling:  # signs of groups left unanswered stay unknown
+                groups = [self.c.question(g) for g in self.s.unanswered]
+                signs = [self.c.question_for(m) for g in groups for m in g.members]
+                self.s.asked += [sign.id for sign in signs if sign and sign.id not in self.s.asked]
+            return [*(Say(t) for t in lead), *self._next()]
         self.s.tries += 1
         lead = self.c.say("not_understood" if heard else "not_heard")
         return self._prompt([lead, q.simple], Listen(q.id, q.kind))
