@@ -235,3 +235,15 @@ def test_words_missing_from_the_dictionary_are_heard_once_learned(tmp_path: Path
         wav = say(sentence, CLEAN[0], tmp_path / f"answer{n}.wav")
         text = transcribe(engine, phrases, read_wav(wav)).text
         assert word in text.split(), f"heard {text!r}"
+
+
+@pytest.mark.skipif(not available("espeak-ng"), reason="espeak-ng is not installed")
+def test_a_british_no_is_heard_as_no(tmp_path: Path) -> None:
+    """The dictionary knows only the American "no" (N OW): a British voice's "no" came
+    out as "do" on a yes/no question even in a quiet room, and as "moves" or "clue" in
+    babble, so every question was re-asked and never answered."""
+    engine = PocketsphinxEngine()
+    engine.learn(CAT.phones)
+    phrases = GRAMMARS.for_turn("heart_lungs", CAT.question("heart_lungs").kind)
+    wav = say("no", Voice("espeak-ng", "en-gb-x-rp", rate=0.9, pitch=35), tmp_path / "no.wav")
+    assert transcribe(engine, phrases, read_wav(wav)).text == "no"
