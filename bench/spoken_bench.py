@@ -79,10 +79,11 @@ def _worker(
 _PHARMACIES: dict[tuple[str, str | None, str, int | None, str], Pharmacy] = {}
 
 ENDPOINTERS = {
-    "default": Endpointing(),
     # kiosk/endpointer.py: a short word can start an utterance; quieter voices behind
     # the speaker do not keep it going.
-    "level": Endpointing(start_window=0.3, background_drop_db=12.0),
+    "default": Endpointing(),
+    # the earlier default: 0.6 s start window, every voice counts
+    "wide": Endpointing(start_window=0.6, background_drop_db=None),
 }
 
 

@@ -43,18 +43,18 @@ class KioskConfig(BaseSettings):
     )
     max_utterance: float = Field(20.0, ge=5.0, le=120.0, description="longest answer, seconds")
     start_window: float = Field(
-        0.6,
+        0.3,
         ge=0.1,
         le=1.0,
         description="pocketsphinx: seconds of voicing window to start an answer "
         "(0.3 lets a short 'no' count; see README, Endpointing in a pharmacy)",
     )
     background_voices_db: float | None = Field(
-        None,
+        12.0,
         ge=3.0,
         le=30.0,
         description="pocketsphinx: voices this many dB quieter than the speaker do not "
-        "keep an answer going (12 measured; off by default, see README)",
+        "keep an answer going (measured; see README)",
     )
     walk_away_timeout: float = Field(
         40.0, ge=10.0, le=600.0, description="seconds of silence after which the session ends"

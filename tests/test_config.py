@@ -110,18 +110,19 @@ def test_configured_timeouts_reach_the_engines_endpointing(tmp_path: Path) -> No
     assert engine.endpointing.no_speech == 4.0  # type: ignore[attr-defined]
 
 
-def test_the_pharmacy_endpointing_reaches_the_engine() -> None:
-    """The measured endpointing fix (off by default) is switched on from the config."""
+def test_the_endpointing_config_reaches_the_engine() -> None:
+    """The pharmacy endpointing (the default) is tuned, or switched off, from the config."""
     from kiosk.catalogue import load as load_catalogue
     from kiosk.cli import _engine
     from kiosk.grammar import Grammars
 
-    cfg = KioskConfig(engine="pocketsphinx", start_window=0.3, background_voices_db=12.0)
+    assert KioskConfig().start_window == 0.3 and KioskConfig().background_voices_db == 12.0
+    cfg = KioskConfig(engine="pocketsphinx", start_window=0.5, background_voices_db=9.0)
     engine = _engine(cfg, Grammars(load_catalogue()))
-    assert engine.endpointing.start_window == 0.3  # type: ignore[attr-defined]
-    assert engine.endpointing.background_drop_db == 12.0  # type: ignore[attr-defined]
+    assert engine.endpointing.start_window == 0.5  # type: ignore[attr-defined]
+    assert engine.endpointing.background_drop_db == 9.0  # type: ignore[attr-defined]
     recognition = engine.start(("no",))
-    assert recognition.endpointer._drop_db == 12.0  # type: ignore[attr-defined]
+    assert recognition.endpointer._drop_db == 9.0  # type: ignore[attr-defined]
 
 
 def test_a_shorter_max_utterance_cuts_a_long_answer_sooner(tmp_path: Path) -> None:

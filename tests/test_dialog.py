@@ -501,7 +501,7 @@ def test_a_yes_both_decodes_heard_to_emergency_signs_is_911_at_once(dialog: Dial
 
 
 def test_a_vague_word_both_decodes_heard_is_checked_not_911(dialog: Dialog) -> None:
-    """"no, I'm breathing fine" in babble came out as "move my breathe", and the second
+    """ "no, I'm breathing fine" in babble came out as "move my breathe", and the second
     decode as "i'm i'm breathing": both carry the vague word "breathing", which typed
     is a fair "yes" to the breathing question, and a self-care patient was sent to 911."""
     dialog.start()
