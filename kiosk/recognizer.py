@@ -275,7 +275,8 @@ class PocketsphinxEngine:
         return {w for w in words if self.free.lookup_word(w) is None}
 
     def learn(self, phones: dict[str, str]) -> None:
-        for word in self.missing_words(phones):
+        missing = self.missing_words(phones)
+        for word in (w for w in phones if w in missing):  # in order: see _search_for
             self.free.add_word(word, phones[word], True)
 
     def _copy_words(self, words: Iterable[str]) -> None:
@@ -296,7 +297,10 @@ class PocketsphinxEngine:
             from pocketsphinx.lm import ArpaBoLM
 
             known = [p for p in phrases if not self.missing_words(p.split())]
-            self._copy_words({w for p in known for w in p.split()})
+            # In the phrases' order, not a set's: the order words enter the dictionary
+            # decides ties in the search, and a set's order changes with every process
+            # (the same speech was heard differently run to run).
+            self._copy_words(dict.fromkeys(w for p in known for w in p.split()))
             with contextlib.redirect_stdout(io.StringIO()):  # ArpaBoLM prints stats
                 lm = ArpaBoLM(text="\n".join(known), add_start=True)
                 lm.compute()

@@ -65,7 +65,7 @@ def raw_format(rate: int = RATE) -> list[str]:
 
 
 def _sox(*args: str) -> None:
-    subprocess.run(["sox", *args], check=True, capture_output=True)
+    subprocess.run(["sox", "-R", *args], check=True, capture_output=True)  # -R: repeatable dither
 
 
 def raw_from_wav(

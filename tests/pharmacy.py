@@ -111,7 +111,10 @@ def said(text: str, voice: Voice, wav: Path, rate: int | None = None) -> Path:
         part = wav.with_name(f"{wav.stem}.{os.getpid()}.part.wav")
         say(text, voice, part)
         if rate:
-            subprocess.run(["sox", str(part), "-r", str(rate), str(part) + ".wav"], check=True)
+            # -R: sox's dither is random by default, so the same recording differed from
+            # run to run and so did whole sessions (a CI floor that passed, then failed)
+            out = str(part) + ".wav"
+            subprocess.run(["sox", "-R", str(part), "-r", str(rate), out], check=True)
             os.replace(str(part) + ".wav", part)
         os.replace(part, wav)
     return wav

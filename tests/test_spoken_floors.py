@@ -2,11 +2,12 @@
 
 Whole sessions through the real listen loop and pocketsphinx, spoken by two
 synthesized tune voices in pharmacy noise (babble, hum, pink noise) at 15 dB SNR: no
-self-care patient is told to call 911, and emergency patients are (a floor below all:
-see the README's held-out figures for why). The full grid (six voices, held-out column,
-four noise levels) is bench/spoken_bench.py; this is the slice that must never regress.
-Nothing is mocked: the patient is a synthesizer, the room is the recording the
-recognizer hears.
+self-care patient is told to call 911, and every emergency patient is, after at most
+one check. Deterministic: the same recordings, the same sessions (sox's dither used to
+be random, and a session could end differently from run to run). The full grid (six
+voices, held-out column, four noise levels) is bench/spoken_bench.py; this is the
+slice that must never regress. Nothing is mocked: the patient is a synthesizer, the
+room is the recording the recognizer hears.
 """
 
 from __future__ import annotations
@@ -34,7 +35,10 @@ def pharmacy(tmp_path_factory: pytest.TempPathFactory) -> Pharmacy:
 
 
 def _sessions(pharmacy: Pharmacy, vignettes: list[dict], voice: tuple) -> list[Outcome]:
-    return [pharmacy.session(v, *voice, held_out=False, snr=SNR) for v in vignettes]
+    out = [pharmacy.session(v, *voice, held_out=False, snr=SNR) for v in vignettes]
+    for o in out:  # in the log, for when a floor fails
+        print(o.voice, o.vignette, o.spoken, o.ending, o.turns, o.confirmations)
+    return out
 
 
 @pytest.mark.parametrize("voice", VOICES, ids=lambda v: v[0].id)
@@ -51,7 +55,5 @@ def test_no_self_care_patient_is_told_to_call_911(pharmacy: Pharmacy, voice: tup
 def test_emergency_patients_are_told_to_call_911(pharmacy: Pharmacy, voice: tuple) -> None:
     out = _sessions(pharmacy, EMERGENCIES, voice)
     ended = {o.vignette: (o.spoken, o.confirmations) for o in out}
-    caught = [o for o in out if o.spoken == "emergency"]
-    assert len(caught) >= len(out) - 1, ended
-    assert all(o.spoken not in ("self_care", None) for o in out), ended  # never self care
-    assert all(o.confirmations <= 1 for o in caught), ended  # at most one question
+    assert all(o.spoken == "emergency" for o in out), ended
+    assert all(o.confirmations <= 1 for o in out), ended  # at most one question
