@@ -44,6 +44,9 @@ from kiosk.understanding import Understander, Understanding
 MAX_REASKS = 2
 """An answer not understood is asked again (more simply) at most this many times."""
 
+MAX_CHECKS = 2
+"""Checks of one red flag answered "no" before hearing it again counts as misheard."""
+
 WALK_AWAY_SILENCES = 4
 """Consecutive silences after which the person is taken to have walked away."""
 
@@ -99,6 +102,12 @@ class _State:
     checked: list[str] = field(default_factory=list)
     """Signs already checked once: heard again, they are taken as confirmed (two
     hearings agree), so nobody is asked twice."""
+    denied: list[str] = field(default_factory=list)
+    """Red flags (a field, or "turn:<id>" for one without a yes/no field) whose check
+    the person answered "no", once per "no": heard again, they are checked again, and
+    after a second "no" the answer is taken as misheard. "A sign heard again counts as
+    confirmed" used to override their "no": "about a four" heard as "about a fall"
+    twice sent a self-care patient to 911."""
     checked_turns: list[str] = field(default_factory=list)
     """Turns a check was asked from: a red flag that is no yes/no field ("sudden" and
     "severe") heard again there is confirmed the same way. Without this the kiosk
@@ -152,10 +161,17 @@ class Dialog:
             new = _new_red_flags(saved.report, self.s.report)
             if self._agrees(saved, new, event.second) and not self._vague(saved, event, new):
                 return actions
-            if not new and saved.turn in saved.checked_turns:
-                return actions  # a sign without a yes/no field, heard again: confirmed
-            if not new or any(f not in saved.checked for f in new):
+            keys = new or [f"turn:{saved.turn}"]
+            if all(saved.denied.count(k) >= MAX_CHECKS for k in keys):
+                return self._misheard(saved)  # "no" to its check, twice: not what was said
+            first = (
+                any(f not in saved.checked for f in new)
+                if new
+                else (saved.turn not in saved.checked_turns)
+            )
+            if first or any(k in saved.denied for k in keys):
                 return self._check(saved)
+            # checked before, the check not denied (not understood), and heard again
         return actions
 
     def _agrees(self, saved: _State, new: list[str], second: str) -> bool:
@@ -331,8 +347,21 @@ class Dialog:
         if self._emergency_fired():  # another red flag, said while answering the check
             return self._emergency()
         if u.answer is Answer.no:
+            self.s.denied += new or [f"turn:{self.s.resume}"]
             return self._carry_on()
         return self._ask_about(new)
+
+    def _misheard(self, saved: _State) -> list[Action]:
+        """The answer, read as not understood: back to the state before it."""
+        self.s = saved
+        q = self._current_question()
+        if q is not None:
+            return self._not_understood(q, heard=True)
+        if self.s.turn == Turn.open:
+            return self._reask_open(heard=True) if self.s.tries < 1 else self._next()
+        if self.s.turn == Turn.fix:
+            return self._after_fix(Understanding(text=""), changed=False)
+        return self._guidance()
 
     def _ask_about(self, fields: list[str]) -> list[Action]:
         """Ask the flagged signs' own questions next, then the interrupted one again."""
