@@ -193,28 +193,24 @@ class Dialog:
         whole red-flag phrase? Typed, that is a fair "yes" to the sign's own question;
         heard, it is a fragment ("no, I'm breathing fine" heard as "i'm breathing", by
         both decodes), so it is checked first, never acted on at once."""
-        turn = saved.turn
-        q = None if turn in set(Turn) else self.c.question(turn)
-        u = self.understand(
-            event.text,
-            expecting=q.kind if q else None,
-            today=self.today,
-            correction=turn in (Turn.readback, Turn.fix),
-        )
+        u = self._read(event.text, saved.turn)
         if u.answer is Answer.yes:
             return False
         own = [m for m in u.mentions if m.field in new]
         return bool(own) and not any(m.definite for m in own)
 
+    def _read(self, text: str, turn: str) -> Understanding:
+        """Understand what was said as an answer at ``turn``."""
+        q = None if turn in set(Turn) else self.c.question(turn)
+        correcting = turn in (Turn.readback, Turn.fix)
+        return self.understand(
+            text, expecting=q.kind if q else None, today=self.today, correction=correcting
+        )
+
     def _handle(self, event: Heard) -> list[Action]:
         q = self._current_question()
         correcting = self.s.turn in (Turn.readback, Turn.fix)
-        u = self.understand(
-            event.text,
-            expecting=q.kind if q else None,
-            today=self.today,
-            correction=correcting,
-        )
+        u = self._read(event.text, self.s.turn)
         before = self.s.report
         reading = mention_updates(u, skip=q.fields if q else (), override=correcting)
         self.s.report = apply(self.s.report, reading.updates)

@@ -238,7 +238,7 @@ class PocketsphinxEngine:
         # the second opinion, free recognition, and where grammars get pronunciations.
         self.free = Decoder(samprate=SAMPLE_RATE, loglevel="FATAL")
         # Grammars run on a decoder whose dictionary holds only their own words: each
-        # search pocketsphinx keeps is sized by its decoder's dictionary (16 MB of heap
+        # search pocketsphinx keeps is sized by its decoder's dictionary (24 MB of heap
         # per question with the whole one, so a day's questions neared MemoryMax).
         with tempfile.NamedTemporaryFile("w", suffix=".dict") as empty:
             self.decoder = Decoder(samprate=SAMPLE_RATE, loglevel="FATAL", lm=None, dict=empty.name)
