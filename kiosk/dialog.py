@@ -155,6 +155,15 @@ class Dialog:
             return self._after_confirm(event)
         if self.s.turn == Turn.check:
             return self._after_check(event)
+        if event.spoken and event.second and self._answer_matters():
+            q = self._current_question()
+            assert q is not None
+            mine, other = self._side(event.text), self._side(event.second)
+            if mine is Answer.no and other is Answer.yes:
+                return self._not_understood(q, heard=True)  # the two decodes disagree
+            if mine is None and other is Answer.yes:
+                # Only the independent decode made it out: a weak "yes", so checked.
+                event = Heard(event.second, spoken=True, second=event.text)
         saved = copy.deepcopy(self.s)
         actions = self._handle(event)
         if event.spoken and _is_emergency(actions):
@@ -189,15 +198,14 @@ class Dialog:
         return _is_emergency(actions) and bool(set(new) & set(other))
 
     def _vague(self, saved: _State, event: Heard, new: list[str]) -> bool:
-        """Was the red flag only a vague word of it ("breathing"), with no yes and no
-        whole red-flag phrase? Typed, that is a fair "yes" to the sign's own question;
-        heard, it is a fragment ("no, I'm breathing fine" heard as "i'm breathing", by
-        both decodes), so it is checked first, never acted on at once."""
+        """Was the red flag carried by no whole red-flag phrase: a bare yes-word, or a
+        vague word of it ("breathing")? Typed, either is a fair "yes" to the sign's own
+        question; heard, it is the likeliest thing for babble to make of a short "no"
+        ("no" heard as "yah" and "ya know" by both decodes; "no, I'm breathing fine" as
+        "i'm breathing"), so it is checked first, never acted on at once."""
         u = self._read(event.text, saved.turn)
-        if u.answer is Answer.yes:
-            return False
         own = [m for m in u.mentions if m.field in new]
-        return bool(own) and not any(m.definite for m in own)
+        return not any(m.definite for m in own)
 
     def _read(self, text: str, turn: str) -> Understanding:
         """Understand what was said as an answer at ``turn``."""
@@ -228,6 +236,27 @@ class Dialog:
             Turn.fix: self._after_fix,
         }
         return after.get(self.s.turn, self._after_answer)(u, changed)
+
+    def wants_second(self, text: str) -> bool:
+        """Does this final result need the independent decode of the same audio? When it
+        carries a red flag, and when it answers an emergency sign's question or a check:
+        there a "yes" heard as "no" is the error that costs a life."""
+        matters = self.s.turn == Turn.check or self._answer_matters()
+        return matters or self.red_flag_in(text)
+
+    def _answer_matters(self) -> bool:
+        q = self._current_question()
+        if q is None or q.kind is not QuestionKind.yes_no:
+            return False
+        return any(f in EMERGENCY_FIELDS for f in q.fields)
+
+    def _side(self, text: str) -> Answer | None:
+        """Which way an utterance answers the question asked: yes (a "yes", or a red
+        flag of any kind), no, or neither."""
+        if self.red_flag_in(text):
+            return Answer.yes
+        u = self._read(text, self.s.turn)
+        return u.answer if u.answer in (Answer.yes, Answer.no) else None
 
     def red_flag_in(self, text: str | Heard) -> bool:
         """Would hearing this now end the session with the emergency guidance?
@@ -335,6 +364,12 @@ class Dialog:
         flagged = self.s.flagged  # the state itself is the one before that utterance
         assert flagged is not None
         new = _new_red_flags(self.s.report, flagged)
+        if event.second and u.answer in (Answer.yes, Answer.no):
+            other = self.understand(event.second, expecting=QuestionKind.yes_no, today=self.today)
+            if {u.answer, other.answer} == {Answer.yes, Answer.no}:
+                # The two decodes disagree: neither is taken; the sign's own question
+                # comes next, and an answer that stays unknown keeps it at least urgent.
+                u = Understanding(text="")
         if u.answer is Answer.yes:
             self.s.report = flagged
             return self._emergency()

@@ -107,6 +107,10 @@ class Engine(Protocol):
     def learn(self, phones: dict[str, str]) -> None:
         """Add words the model lacks, with their pronunciations, where it can."""
 
+    def new_person(self) -> None:
+        """Forget what the last person's audio taught the engine: each session starts
+        from the same state, whoever came before."""
+
 
 class EngineUnavailable(RuntimeError):
     """The engine or its model cannot be loaded; the message says how to fix it."""
@@ -168,6 +172,9 @@ class VoskEngine:
 
     def learn(self, phones: dict[str, str]) -> None:
         """A compiled Vosk graph cannot take new words; they stay in missing_words."""
+
+    def new_person(self) -> None:
+        """Nothing carries over: every turn is a fresh KaldiRecognizer."""
 
     def _missing(self, phrase: str) -> bool:
         if phrase not in self._known:
@@ -244,6 +251,15 @@ class PocketsphinxEngine:
             self.decoder = Decoder(samprate=SAMPLE_RATE, loglevel="FATAL", lm=None, dict=empty.name)
         self._searches: dict[tuple[str, ...], str] = {}
         self._active: PocketsphinxRecognition | None = None
+        self._cmn = {d: d.get_cmn(False) for d in (self.free, self.decoder)}
+
+    def new_person(self) -> None:
+        """Back to the model's initial cepstral mean. pocketsphinx adapts it utterance by
+        utterance (good within a session: one voice, one room); carried over, the last
+        person's voice shaped how the next was heard, and whole benchmark sessions
+        changed with the order they ran in."""
+        for decoder, cmn in self._cmn.items():
+            decoder.set_cmn(cmn)
 
     def start(self, phrases: tuple[str, ...] | None) -> PocketsphinxRecognition:
         # A turn left mid-utterance (a red flag acted on from a partial) must be closed,

@@ -108,6 +108,7 @@ class VoiceKiosk:
     def session(self, first: Heard | None = None) -> Finish | None:
         """Greet, triage, give guidance. ``first`` is what woke the kiosk: if it
         already carries a red flag, that is dealt with at once, before any greeting."""
+        self.engine.new_person()
         dialog = self._dialog()
         actions = list(dialog.start())
         if first is not None and dialog.red_flag_in(first.text):
@@ -176,10 +177,10 @@ class VoiceKiosk:
         return self._with_opinion(text, recognition, dialog) if text else Silence()
 
     def _with_opinion(self, text: str, recognition: Recognition, dialog: Dialog) -> Heard:
-        """What was heard, with the second opinion when it carries a red flag (the
-        other decode costs time, so only then)."""
+        """What was heard, with the second opinion when the dialog needs one (a red
+        flag, an answer to an emergency question: the other decode costs time)."""
         second = ""
-        if dialog.red_flag_in(text):
+        if dialog.wants_second(text):
             clock = time.monotonic()
             second = recognition.second_opinion()
             self.second_opinion_seconds += time.monotonic() - clock

@@ -256,6 +256,7 @@ class Pharmacy:
             if recipe not in self.noises:
                 self.noises[recipe] = Noise(recipe, self.folder)
             noise = self.noises[recipe]
+        self.engine.new_person()  # as VoiceKiosk.session does
         dialog = Dialog(self.c, self.u, TODAY)
         actions = dialog.start()
         # Asked "did you mention ...?", the person answers truthfully.

@@ -499,11 +499,28 @@ def test_a_red_flag_the_second_decode_does_not_share_is_confirmed(
     assert listen_of(dialog.handle(heard)) == Listen("check", QuestionKind.yes_no)
 
 
-def test_a_yes_both_decodes_heard_to_emergency_signs_is_911_at_once(dialog: Dialog) -> None:
+def _at_heart_lungs(dialog: Dialog) -> None:
     dialog.start()
     dialog.handle(Heard("my upper back hurts"))
-    actions = dialog.handle(Heard("yes", spoken=True, second="yes"))
+    assert dialog.s.turn == "heart_lungs"
+
+
+def test_a_sign_both_decodes_heard_in_words_is_911_at_once(dialog: Dialog) -> None:
+    _at_heart_lungs(dialog)
+    heard = Heard("yes my chest hurts", spoken=True, second="yes my chest hurts")
+    actions = dialog.handle(heard)
     assert isinstance(actions[0], Say) and actions[0].priority is Priority.emergency
+
+
+@pytest.mark.parametrize("word", ["yes", "yah"])
+def test_a_bare_yes_to_emergency_signs_is_checked_once(dialog: Dialog, word: str) -> None:
+    """In babble a short "no" came out as "yah" from both decodes (a self-care patient
+    told to call 911): a bare yes-word is one short check from the emergency guidance."""
+    _at_heart_lungs(dialog)
+    actions = dialog.handle(Heard(word, spoken=True, second=word))
+    assert listen_of(actions) == Listen("check", QuestionKind.yes_no)
+    end = finish_of(dialog.handle(Heard("yes", spoken=True, second="yes")))
+    assert end and end.decision and end.decision.disposition is Disposition.emergency
 
 
 def test_a_vague_word_both_decodes_heard_is_checked_not_911(dialog: Dialog) -> None:
@@ -565,6 +582,48 @@ def test_a_weak_yes_to_a_group_of_emergency_signs_repeats_the_group(dialog: Dial
     assert said(actions) == [CAT.say("check_group", question=CAT.question("heart_lungs").ask)]
     actions = dialog.handle(Heard("hmm", spoken=True))
     assert listen_of(actions).turn == "chest_pain"  # each sign on its own
+
+
+def test_a_no_the_other_decode_heard_as_yes_is_asked_again(dialog: Dialog) -> None:
+    """A Scottish "yes" came out of the question's grammar as "all good" (a "no"): two
+    decodes that disagree on an emergency question mean it was not understood."""
+    _at_heart_lungs(dialog)
+    assert dialog.wants_second("all good")
+    actions = dialog.handle(Heard("all good", spoken=True, second="yes"))
+    assert said(actions) == [CAT.say("not_understood"), CAT.question("heart_lungs").simple]
+    assert dialog.report.symptoms.chest_pain is not Answer.no
+
+
+def test_a_no_the_other_decode_did_not_contradict_is_a_no(dialog: Dialog) -> None:
+    _at_heart_lungs(dialog)
+    actions = dialog.handle(Heard("no", spoken=True, second="two"))
+    assert listen_of(actions).turn != "heart_lungs"
+    assert dialog.report.symptoms.chest_pain is Answer.no
+
+
+def test_a_yes_only_the_other_decode_made_out_is_checked(dialog: Dialog) -> None:
+    """The grammar heard "moves" for "yes"; the free decode heard "yes": a weak yes, so
+    one short check, then the emergency guidance on a yes."""
+    _at_heart_lungs(dialog)
+    actions = dialog.handle(Heard("moves", spoken=True, second="yes"))
+    assert listen_of(actions) == Listen("check", QuestionKind.yes_no)
+    end = finish_of(dialog.handle(Heard("yes", spoken=True)))
+    assert end and end.decision and end.decision.disposition is Disposition.emergency
+
+
+def test_a_check_answer_the_decodes_disagree_on_asks_the_sign(dialog: Dialog) -> None:
+    """ "yes" to "did you mention...?" came out of the yes/no grammar as "no chance"."""
+    _at_severity(dialog)
+    dialog.handle(Heard("about a six and I can't breathe", spoken=True))
+    assert dialog.wants_second("no chance")
+    actions = dialog.handle(Heard("no chance", spoken=True, second="yes"))
+    assert listen_of(actions).turn == "shortness_of_breath"
+
+
+def test_questions_without_red_flags_need_no_second_decode(dialog: Dialog) -> None:
+    _at_severity(dialog)
+    assert not dialog.wants_second("about a six")
+    assert dialog.wants_second("about a six and I can't breathe")
 
 
 def test_typed_red_flags_are_not_checked(dialog: Dialog) -> None:

@@ -135,6 +135,22 @@ def test_red_flag_acted_on_before_the_sentence_ends(parts, tmp_path: Path) -> No
     assert dialog.red_flag_in(event.text)
 
 
+def test_answers_to_emergency_questions_come_with_the_other_decode(parts, tmp_path: Path) -> None:
+    """The dialog compares the two decodes of a "no" to an emergency question (a "yes"
+    heard as "no" is the costly error); other answers do not pay for the second decode."""
+    kiosk, _, _, _ = kiosk_with(parts, ["my upper back hurts", "no", "about a four"], tmp_path)
+    dialog = Dialog(CAT, kiosk.understander, date(2026, 11, 18))
+    listen = dialog.start()[-1]
+    assert isinstance(listen, Listen)
+    dialog.handle(kiosk.listen(listen, dialog))
+    assert dialog.s.turn == "heart_lungs"
+    event = kiosk.listen(Listen("heart_lungs"), dialog)
+    assert isinstance(event, Heard) and event.text == "no" and "no" in event.second.split()
+    dialog.s.turn = "severity"  # straight to a question without red flags
+    event = kiosk.listen(Listen("severity"), dialog)
+    assert isinstance(event, Heard) and "four" in event.text and event.second == ""
+
+
 def test_no_speech_is_silence_after_the_timeout(parts, tmp_path: Path) -> None:
     kiosk, mic, _, _ = kiosk_with(parts, [], tmp_path, no_speech_timeout=2.0)
     dialog = Dialog(CAT, kiosk.understander, date(2026, 11, 18))

@@ -302,6 +302,22 @@ def test_grammar_restricts_the_output_to_its_words(
         assert BACK not in words_of(hyp)
 
 
+def test_the_second_opinion_is_an_independent_decode_of_the_same_turn(
+    engine: VoskEngine, speech: dict[str, bytes]
+) -> None:
+    """What the dialog compares the grammar's result with (a "no" the other decode heard
+    as "yes" is asked again): the same audio without the turn's grammar."""
+    recognition = engine.start(GRAMMAR)
+    for block in blocks(speech[BACK] + silence(1.0)):
+        if (hyp := recognition.accept(block)) is not None and hyp.final:
+            break
+    else:
+        hyp = recognition.finish()
+    assert BACK not in words_of(hyp)  # the grammar cannot say it
+    assert BACK in recognition.second_opinion().split()  # the free decode can
+    assert engine.start(None).second_opinion() == ""  # free turns have no other decode
+
+
 def test_missing_words_are_the_ones_outside_the_vocabulary(engine: VoskEngine) -> None:
     words = [*GRAMMAR, BACK, "감사합니다", "hello", "back", "pain"]
     assert engine.missing_words(words) == {"hello", "back", "pain"}
