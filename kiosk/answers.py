@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from kiosk.catalogue import Question, QuestionKind
-from kiosk.rules import emergency_on_its_own
+from kiosk.rules import EMERGENCY_FIELDS, emergency_on_its_own
 from kiosk.symptoms import Answer, Injury, Location, Onset, SymptomReport, get_value, with_value
 from kiosk.understanding import Mention, Understanding
 
@@ -113,6 +113,31 @@ def mention_updates(u: Understanding, skip: Iterable[str] = (), override: bool =
     return Reading(tuple(updates), tuple(dict.fromkeys(follow)))
 
 
+def volunteered(reading: Reading) -> tuple[str, ...]:
+    """Signs a reading says "yes" to in passing, other than emergency signs (those have
+    their own check before "Call 911", in kiosk.dialog)."""
+    return tuple(
+        u.field
+        for u in reading.updates
+        if u.value is Answer.yes and u.field not in EMERGENCY_FIELDS
+    )
+
+
+def unshared(reading: Reading, other: Understanding) -> Reading:
+    """A spoken reading whose volunteered signs the other decode of the same speech does
+    not also hear: those are asked about (follow-ups), not taken. In a grammar full of
+    catalogue phrases babble comes out as catalogue phrases: a "no" in a noisy pharmacy
+    was heard as "no i cough", and a cough nobody mentioned made self-care patients
+    urgent and skipped the questions that would have shown it (21 of 31 wrongly urgent
+    tune sessions in the spoken benchmark)."""
+    shared = {m.field for m in other.mentions if m.value == Answer.yes}
+    doubted = {f for f in volunteered(reading) if f not in shared}
+    if not doubted:
+        return reading
+    kept = tuple(u for u in reading.updates if u.field not in doubted)
+    return Reading(kept, tuple(dict.fromkeys([*reading.follow_up, *sorted(doubted)])))
+
+
 # --- the answer to the question asked -------------------------------------------------------
 
 
@@ -133,10 +158,13 @@ def read_answer(q: Question, u: Understanding, simple: bool = False) -> list[Upd
         onsets = [Onset(m.value) for m in own]
         if onsets:
             return [Update("onset", onsets[0])]
-        by_answer = {Answer.yes: Onset.sudden, Answer.no: Onset.gradual}
         if u.answer is Answer.unknown:
             return []
-        return [Update("onset", by_answer[u.answer])] if u.answer in by_answer else None
+        # A bare yes or no answers only the simple form ("Did the pain start suddenly?").
+        # To "suddenly, or slowly?" it says neither; heard, it was babble ("slowly"
+        # came out as "absolutely", a yes-word, which read as "sudden").
+        by_answer = {Answer.yes: Onset.sudden, Answer.no: Onset.gradual}
+        return [Update("onset", by_answer[u.answer])] if simple and u.answer in by_answer else None
     if q.kind in (QuestionKind.severity, QuestionKind.duration):
         number = u.severity if q.kind is QuestionKind.severity else u.duration_days
         if number is not None:

@@ -21,7 +21,15 @@ from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 
-from kiosk.answers import UNSPECIFIED_SIGN, Update, apply, mention_updates, read_answer
+from kiosk.answers import (
+    UNSPECIFIED_SIGN,
+    Update,
+    apply,
+    mention_updates,
+    read_answer,
+    unshared,
+    volunteered,
+)
 from kiosk.catalogue import Block, Catalogue, Command, Question, QuestionKind
 from kiosk.events import (
     Action,
@@ -35,7 +43,7 @@ from kiosk.events import (
     Silence,
     SpeakSlower,
 )
-from kiosk.question_choice import next_question
+from kiosk.question_choice import could_change, next_question
 from kiosk.readback import summary
 from kiosk.rules import EMERGENCY_FIELDS, Disposition, decide, fired
 from kiosk.symptoms import Answer, SymptomReport, get_value
@@ -221,6 +229,8 @@ class Dialog:
         u = self._read(event.text, self.s.turn)
         before = self.s.report
         reading = mention_updates(u, skip=q.fields if q else (), override=correcting)
+        if event.spoken:  # signs said in passing count when both decodes heard them
+            reading = unshared(reading, self._read(event.second, self.s.turn))
         self.s.report = apply(self.s.report, reading.updates)
         self._queue_follow_ups(reading.follow_up)
         if self._emergency_fired():
@@ -240,9 +250,16 @@ class Dialog:
     def wants_second(self, text: str) -> bool:
         """Does this final result need the independent decode of the same audio? When it
         carries a red flag, and when it answers an emergency sign's question or a check:
-        there a "yes" heard as "no" is the error that costs a life."""
+        there a "yes" heard as "no" is the error that costs a life. And when it says
+        "yes" to a sign in passing: that is taken only if both decodes heard it."""
         matters = self.s.turn == Turn.check or self._answer_matters()
-        return matters or self.red_flag_in(text)
+        return matters or self.red_flag_in(text) or self._volunteers(text)
+
+    def _volunteers(self, text: str) -> bool:
+        """Does the utterance say "yes" to a sign in passing (see ``unshared``)?"""
+        q = self._current_question()
+        u = self._read(text, self.s.turn)
+        return bool(volunteered(mention_updates(u, skip=q.fields if q else ())))
 
     def _answer_matters(self) -> bool:
         q = self._current_question()
@@ -445,7 +462,10 @@ class Dialog:
                 self.s.follow_up.append(q.id)
 
     def _not_understood(self, q: Question, heard: bool) -> list[Action]:
-        if self.s.tries >= (1 if self.s.struggling else MAX_REASKS):
+        # A question no answer could change the guidance with (where the pain is: for
+        # the read-back) is asked again once: in a loud room it cost three turns a time.
+        light = self.s.struggling or not could_change(q, self.s.report)
+        if self.s.tries >= (1 if light else MAX_REASKS):
             # Left unknown, never "no": the rules and the guidance take it from here.
             self.s.given_up += 1
             self.s.unanswered.append(q.id)

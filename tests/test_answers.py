@@ -6,7 +6,7 @@ import pytest
 
 from kiosk.answers import UNSPECIFIED_SIGN, Update, apply, mention_updates, read_answer
 from kiosk.catalogue import load
-from kiosk.symptoms import Answer, SymptomReport
+from kiosk.symptoms import Answer, Onset, SymptomReport
 from kiosk.understanding import Understander
 
 CAT = load()
@@ -42,6 +42,18 @@ def test_no_with_a_vague_word_of_the_question_is_asked_again(u: Understander) ->
 def test_restating_the_symptom_is_yes(u: Understander) -> None:
     q = CAT.question("chest_pain")
     assert read_answer(q, u("it's more like a pressure")) == [Update("chest_pain", Answer.yes)]
+
+
+@pytest.mark.parametrize("reply", ["yes", "absolutely", "no"])
+def test_a_bare_yes_or_no_answers_only_the_simple_onset_question(
+    u: Understander, reply: str
+) -> None:
+    """ "Suddenly, or slowly?" has no yes or no answer; "slowly" heard as "absolutely"
+    used to read as a sudden onset."""
+    q = CAT.question("onset")
+    assert read_answer(q, u(reply)) is None
+    expected = Onset.gradual if reply == "no" else Onset.sudden
+    assert read_answer(q, u(reply), simple=True) == [Update("onset", expected)]
 
 
 def test_unknown_cause_means_no_known_cause(u: Understander) -> None:

@@ -156,6 +156,19 @@ def test_not_understood_is_asked_more_simply_then_left_unknown(dialog: Dialog) -
     assert dialog.report.symptoms.chest_pain is Answer.unknown
 
 
+def test_where_it_hurts_is_asked_again_only_once(dialog: Dialog) -> None:
+    """No answer to it changes the guidance; in a loud room it cost three turns."""
+    answers = {**MILD, "open": "my back is sore since I slept badly two days ago"}
+    actions = dialog.start()
+    while listen_of(actions).turn != "location":
+        actions = dialog.handle(Heard(pick_answer(listen_of(actions).turn, answers, "no", {})))
+    actions = dialog.handle(Heard("purple", spoken=True))
+    assert said(actions) == [CAT.say("not_understood"), CAT.question("location").simple]
+    actions = dialog.handle(Heard("purple", spoken=True))
+    assert said(actions)[0] == CAT.say("moving_on")
+    assert listen_of(actions).turn != "location"
+
+
 def test_a_person_the_kiosk_cannot_make_out_is_asked_each_group_once(
     dialog: Dialog,
 ) -> None:
@@ -624,6 +637,32 @@ def test_questions_without_red_flags_need_no_second_decode(dialog: Dialog) -> No
     _at_severity(dialog)
     assert not dialog.wants_second("about a six")
     assert dialog.wants_second("about a six and I can't breathe")
+
+
+def test_a_sign_in_passing_only_one_decode_heard_is_asked_about(dialog: Dialog) -> None:
+    """Babble in the grammar came out as "no i cough": a cough nobody mentioned made
+    self-care patients urgent and skipped the questions that would have shown it."""
+    _at_severity(dialog)
+    assert dialog.wants_second("about a four i cough")
+    actions = dialog.handle(Heard("about a four i cough", spoken=True, second="about a four"))
+    assert dialog.report.symptoms.cough is Answer.unknown
+    assert dialog.report.pain.severity == 4
+    asked = []
+    while not finish_of(actions):
+        asked.append(listen_of(actions).turn)
+        actions = dialog.handle(Heard({"readback": "yes"}.get(asked[-1], "no")))
+    assert "cough" in asked
+    end = finish_of(actions)
+    assert end and end.decision and end.decision.disposition is not Disposition.urgent
+
+
+@pytest.mark.parametrize(("second", "spoken"), [("about a four i have a cough", True), ("", False)])
+def test_a_sign_in_passing_both_decodes_heard_or_typed_is_taken(
+    dialog: Dialog, second: str, spoken: bool
+) -> None:
+    _at_severity(dialog)
+    dialog.handle(Heard("about a four i cough", spoken=spoken, second=second))
+    assert dialog.report.symptoms.cough is Answer.yes
 
 
 def test_typed_red_flags_are_not_checked(dialog: Dialog) -> None:
