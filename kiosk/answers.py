@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from kiosk.catalogue import Question, QuestionKind
-from kiosk.rules import EMERGENCY_FIELDS, emergency_on_its_own
+from kiosk.rules import ALARMING_WHEN_YES, EMERGENCY_FIELDS, emergency_on_its_own
 from kiosk.symptoms import Answer, Injury, Location, Onset, SymptomReport, get_value, with_value
 from kiosk.understanding import Mention, Understanding
 
@@ -114,12 +114,16 @@ def mention_updates(u: Understanding, skip: Iterable[str] = (), override: bool =
 
 
 def volunteered(reading: Reading) -> tuple[str, ...]:
-    """Signs a reading says "yes" to in passing, other than emergency signs (those have
-    their own check before "Call 911", in kiosk.dialog)."""
+    """Signs a reading says "yes" to in passing whose "yes" asks for more care, other
+    than emergency signs (those have their own check before "Call 911", in
+    kiosk.dialog). A reassuring "yes" ("I think from sitting at my desk": a known
+    cause) is taken as said, so it is not asked again."""
     return tuple(
         u.field
         for u in reading.updates
-        if u.value is Answer.yes and u.field not in EMERGENCY_FIELDS
+        if u.value is Answer.yes
+        and u.field in ALARMING_WHEN_YES
+        and u.field not in EMERGENCY_FIELDS
     )
 
 

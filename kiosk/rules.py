@@ -350,6 +350,23 @@ EMERGENCY_FIELDS: tuple[str, ...] = tuple(
 )
 
 
+def _alarming_when_yes() -> frozenset[str]:
+    """Fields whose "yes" fires a rule that their "no" does not (a cough; not a known
+    cause, whose "no" is the one that asks for more care)."""
+    base, out = SymptomReport(), set()
+    for rule in RULES:
+        for name in rule.fields:
+            if isinstance(get_value(base, name), Answer) and (
+                rule.test(with_value(base, name, Answer.yes))
+                and not rule.test(with_value(base, name, Answer.no))
+            ):
+                out.add(name)
+    return frozenset(out)
+
+
+ALARMING_WHEN_YES = _alarming_when_yes()
+
+
 NEVER_ASKED = frozenset({"emergency_sign_unspecified"})
 """Fields no question asks: set only by a "yes" to a group of emergency signs, whose
 members are asked (and stay unresolved) on their own."""

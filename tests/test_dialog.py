@@ -656,6 +656,14 @@ def test_a_sign_in_passing_only_one_decode_heard_is_asked_about(dialog: Dialog) 
     assert end and end.decision and end.decision.disposition is not Disposition.urgent
 
 
+def test_a_reassuring_answer_in_passing_is_taken_as_said(dialog: Dialog) -> None:
+    """A known cause said in the opening is not asked again (it asks for less care,
+    not more), even when only one decode heard it."""
+    dialog.start()
+    dialog.handle(Heard("my upper back is sore from sitting at my desk", spoken=True))
+    assert dialog.report.pain.known_cause is Answer.yes
+
+
 @pytest.mark.parametrize(("second", "spoken"), [("about a four i have a cough", True), ("", False)])
 def test_a_sign_in_passing_both_decodes_heard_or_typed_is_taken(
     dialog: Dialog, second: str, spoken: bool
