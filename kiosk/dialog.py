@@ -193,7 +193,10 @@ class Dialog:
 
     def _agrees(self, saved: _State, new: list[str], second: str) -> bool:
         """Does the independent decode, read at the same moment, raise one of the same
-        red flags? Two decodes agreeing is what lets a spoken red flag act at once."""
+        red flags, in words of its own? Two decodes agreeing is what lets a spoken red
+        flag act at once. A vague word in the other decode is no agreement: "no, my
+        chest is fine" heard as "no my chest is tight", the other decode "oh my chest
+        is i've", sent a self-care patient to 911 without a check."""
         if not second.strip():
             return False
         mine = self.s
@@ -203,7 +206,9 @@ class Dialog:
             other = _new_red_flags(saved.report, self.s.report)
         finally:
             self.s = mine
-        return _is_emergency(actions) and bool(set(new) & set(other))
+        said = self._read(second, saved.turn).mentions
+        worded = {m.field for m in said if m.definite and m.value == Answer.yes}
+        return _is_emergency(actions) and bool(set(new) & set(other) & worded)
 
     def _vague(self, saved: _State, event: Heard, new: list[str]) -> bool:
         """Was the red flag carried by no whole red-flag phrase: a bare yes-word, or a

@@ -525,6 +525,17 @@ def test_a_sign_both_decodes_heard_in_words_is_911_at_once(dialog: Dialog) -> No
     assert isinstance(actions[0], Say) and actions[0].priority is Priority.emergency
 
 
+def test_a_red_flag_the_other_decode_only_hints_at_is_checked(dialog: Dialog) -> None:
+    """ "no, my chest is fine" heard as "no my chest is tight"; the other decode, "oh my
+    chest is i've", has only the vague word: a check, not 911 at once."""
+    _at_heart_lungs(dialog)
+    actions = dialog.handle(
+        Heard("no my chest is tight", spoken=True, second="oh my chest is i've")
+    )
+    assert listen_of(actions) == Listen("check", QuestionKind.yes_no)
+    assert finish_of(dialog.handle(Heard("no", spoken=True, second="no"))) is None
+
+
 @pytest.mark.parametrize("word", ["yes", "yah"])
 def test_a_bare_yes_to_emergency_signs_is_checked_once(dialog: Dialog, word: str) -> None:
     """In babble a short "no" came out as "yah" from both decodes (a self-care patient

@@ -332,10 +332,15 @@ def test_lifelong_facts_from_the_past_still_count(u: Understander) -> None:
         ("hardly", "no"),
         ("not much", "no"),
         ("I have no idea", "unknown"),
+        ("I have no", "no"),
+        ("I've no idea", "unknown"),
+        ("I have none", "no"),
     ],
 )
 def test_everyday_answers(u: Understander, text: str, answer: str) -> None:
-    """Regression: "definitely not" and "of course not" were a yes (and ended in 911)."""
+    """Regression: "definitely not" and "of course not" were a yes (and ended in 911);
+    "I have no", as a check's "no" came out of the yes/no grammar, was a yes (the
+    "I have" of "I have, a bit"), and 911."""
     assert u(text).answer == answer
 
 
