@@ -285,6 +285,12 @@ class Pharmacy:
             if recipe not in self.noises:
                 self.noises[recipe] = Noise(recipe, self.folder)
             noise = self.noises[recipe]
+            # Each session hears its own stretch of the room, whatever ran before it in
+            # this worker: runs are repeatable and two runs' sessions pair up (an A/B
+            # compares the same patient in the same noise). It used to run on from the
+            # previous session, so results moved with the scheduling of the workers.
+            start = hashlib.sha1(f"{v['id']}|{voice.id}|{snr}".encode()).hexdigest()[:8]
+            noise.pos = int(start, 16) % noise.x.size
         self.engine.new_person()  # as VoiceKiosk.session does
         dialog = Dialog(self.c, self.u, TODAY)
         actions = dialog.start()

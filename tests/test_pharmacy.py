@@ -82,3 +82,19 @@ def test_the_front_end_under_ab_passes_every_sample_and_suppresses_steady_noise(
         return float(np.sqrt(np.mean(np.frombuffer(pcm, "<i2")[16000:].astype(float) ** 2)))
 
     assert rms(cleaned) < rms(plain) / 2  # at least 6 dB less steady noise
+
+
+@pytest.mark.skipif(not available("flite"), reason="flite is not installed")
+def test_a_session_is_the_same_whatever_ran_before_it(tmp_path: Path) -> None:
+    """Each session hears its own stretch of the room's noise: it used to run on from
+    the previous session in the worker, so benchmark results moved with scheduling and
+    two runs could not be compared patient by patient."""
+    from tests.pharmacy import TUNE_VOICES, Pharmacy
+
+    voice, rate = TUNE_VOICES[0]
+    first, second = VIGNETTES["s_desk_three_days"], VIGNETTES["e_breath_direct"]
+    alone = Pharmacy("pocketsphinx", None, tmp_path).session(second, voice, rate, False, 15.0)
+    p = Pharmacy("pocketsphinx", None, tmp_path)
+    p.session(first, voice, rate, False, 15.0)
+    after = p.session(second, voice, rate, False, 15.0)
+    assert after.trace == alone.trace
