@@ -23,6 +23,7 @@ from enum import StrEnum
 
 from kiosk.answers import (
     UNSPECIFIED_SIGN,
+    Reading,
     Update,
     apply,
     mention_updates,
@@ -229,11 +230,10 @@ class Dialog:
         )
 
     def _handle(self, event: Heard) -> list[Action]:
-        q = self._current_question()
         correcting = self.s.turn in (Turn.readback, Turn.fix)
         u = self._read(event.text, self.s.turn)
         before = self.s.report
-        reading = mention_updates(u, skip=q.fields if q else (), override=correcting)
+        reading = self._in_passing(u, override=correcting)
         if event.spoken:  # signs said in passing count when both decodes heard them
             reading = unshared(reading, self._read(event.second, self.s.turn))
         self.s.report = apply(self.s.report, reading.updates)
@@ -262,9 +262,12 @@ class Dialog:
 
     def _volunteers(self, text: str) -> bool:
         """Does the utterance say "yes" to a sign in passing (see ``unshared``)?"""
+        return bool(volunteered(self._in_passing(self._read(text, self.s.turn))))
+
+    def _in_passing(self, u: Understanding, override: bool = False) -> Reading:
+        """What an utterance says besides the answer to the question asked."""
         q = self._current_question()
-        u = self._read(text, self.s.turn)
-        return bool(volunteered(mention_updates(u, skip=q.fields if q else ())))
+        return mention_updates(u, skip=q.fields if q else (), override=override)
 
     def _answer_matters(self) -> bool:
         q = self._current_question()
