@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
 
@@ -67,6 +67,12 @@ not asked one by one. Such a person used to be asked 50-60 questions (every sign
 every group, three times each), each one another chance to mishear a red flag. Every
 group is still asked, so a red flag they say is still heard; what stays unanswered
 keeps the guidance at least urgent."""
+
+LOST_WORDS = 3
+"""A spoken "no" followed by at least this many words nothing was made of is, on an
+emergency question, a "no, but ..." whose "but" was lost (see ``Dialog._lost_but``).
+On the tune voices' 15 dB traces a plain "no" was followed by this many in 2 of 260
+answers, both heard as "no" by the other decode too."""
 
 MAX_FIXES = 2
 """Rounds of read-back correction before the guidance is given anyway."""
@@ -232,6 +238,8 @@ class Dialog:
     def _handle(self, event: Heard) -> list[Action]:
         correcting = self.s.turn in (Turn.readback, Turn.fix)
         u = self._read(event.text, self.s.turn)
+        if event.spoken and self._lost_but(u, event.second):
+            u = replace(u, answer=None)  # not understood: asked again, more simply
         before = self.s.report
         reading = self._in_passing(u, override=correcting)
         if event.spoken:  # signs said in passing count when both decodes heard them
@@ -268,6 +276,16 @@ class Dialog:
         """What an utterance says besides the answer to the question asked."""
         q = self._current_question()
         return mention_updates(u, skip=q.fields if q else (), override=override)
+
+    def _lost_but(self, u: Understanding, second: str) -> bool:
+        """Is this "no" to an emergency question the start of a "no, but ..." whose rest
+        was lost? "No chest pain, but I can't catch my breath" was heard as "no get a
+        hold my can't catch my really i both foot stay on so", and the leading "no"
+        ended an emergency in "self care". Unless the other decode heard a "no" too, it
+        is not taken: an unknown answer to an emergency question is never "no"."""
+        if u.answer is not Answer.no or u.unplaced < LOST_WORDS or not self._answer_matters():
+            return False
+        return self._read(second, self.s.turn).answer is not Answer.no
 
     def _answer_matters(self) -> bool:
         q = self._current_question()

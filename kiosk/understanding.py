@@ -79,6 +79,9 @@ class Understanding:
     about_pain: bool = False
     """Whether it talks about pain at all ("my back hurts"): an opening that does is
     understood even when it names nothing the report has a field for."""
+    unplaced: int = 0
+    """Words nothing was made of: not part of an answer, a mention, a command or a
+    filler. A misheard "no, but ..." shows as a "no" followed by many of them."""
 
     @property
     def empty(self) -> bool:
@@ -420,6 +423,7 @@ class Understander:
             answer=self._answer(doc, spans),
             mentions=tuple(self._mentions(spans)),
             about_pain=any(s.id_ == "pain_talk" for s in spans),
+            unplaced=self._unplaced(doc, spans),
             severity=self._severity(
                 clean,
                 rest,
@@ -428,6 +432,11 @@ class Understander:
             ),
             duration_days=duration,
         )
+
+    def _unplaced(self, doc: Doc, spans: list[Span]) -> int:
+        placed = {i for s in spans for i in range(s.start, s.end)}
+        small = self._lead_words | self._trailing_words
+        return sum(1 for t in doc if t.i not in placed and not t.is_punct and t.lower_ not in small)
 
     # Mentions ----------------------------------------------------------------------------
 

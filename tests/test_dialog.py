@@ -625,6 +625,37 @@ def test_a_no_the_other_decode_did_not_contradict_is_a_no(dialog: Dialog) -> Non
     assert dialog.report.symptoms.chest_pain is Answer.no
 
 
+LOST_BUT = "no get a hold my can't catch my really i both foot stay on so"
+"""Said "no chest pain, but I can't catch my breath when I go up the stairs" (held-out
+voice, 15 dB): only the leading "no" came through, and it ended "self care"."""
+
+
+def test_a_no_that_goes_on_with_words_nothing_was_made_of_is_asked_again(
+    dialog: Dialog,
+) -> None:
+    _at_heart_lungs(dialog)
+    actions = dialog.handle(Heard(LOST_BUT, spoken=True, second="you'll just a ball python"))
+    assert said(actions) == [CAT.say("not_understood"), CAT.question("heart_lungs").simple]
+    assert dialog.report.symptoms.shortness_of_breath is not Answer.no
+
+
+@pytest.mark.parametrize(
+    ("text", "second", "spoken"),
+    [
+        (LOST_BUT, "no i can't", True),  # the other decode heard the "no" too
+        (LOST_BUT, "", False),  # typed: taken as written
+        ("no not really no i don't think so", "", True),  # every word understood
+    ],
+)
+def test_a_no_with_nothing_lost_is_a_no(
+    dialog: Dialog, text: str, second: str, spoken: bool
+) -> None:
+    _at_heart_lungs(dialog)
+    actions = dialog.handle(Heard(text, spoken=spoken, second=second))
+    assert listen_of(actions).turn != "heart_lungs"
+    assert dialog.report.symptoms.shortness_of_breath is Answer.no
+
+
 def test_a_yes_only_the_other_decode_made_out_is_checked(dialog: Dialog) -> None:
     """The grammar heard "moves" for "yes"; the free decode heard "yes": a weak yes, so
     one short check, then the emergency guidance on a yes."""

@@ -14,6 +14,7 @@ import pytest
 
 from kiosk.catalogue import load
 from kiosk.rules import (
+    ALARMING_WHEN_YES,
     ALL_RULES,
     EMERGENCY_FIELDS,
     NEVER_ASKED,
@@ -623,3 +624,14 @@ def test_all_yes_report_fires_every_yes_rule_in_order() -> None:
     assert set(got) == expected
     ranks = [_rule(i).level.rank for i in got]
     assert ranks == sorted(ranks, reverse=True)
+
+
+def test_alarming_when_yes_is_every_sign_whose_yes_asks_for_more_care() -> None:
+    """Derived from the rules, so a new rule's signs join it without a list to keep.
+    A known cause (its "no" asks for more care) and home care helping are not in it:
+    said in passing, they are taken as said."""
+    assert {"chest_pain", "cough", "coughing_blood", "fever", "after_injury"} <= ALARMING_WHEN_YES
+    assert "known_cause" not in ALARMING_WHEN_YES
+    assert "home_care_helped" not in ALARMING_WHEN_YES
+    for name in ALARMING_WHEN_YES:
+        assert any(name in rule.fields for rule in RULES), name

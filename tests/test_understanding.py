@@ -374,3 +374,18 @@ def test_ranges_take_the_worse_end(u: Understander) -> None:
     assert u("four or five", QuestionKind.severity).severity == 5
     assert u("a day or two", QuestionKind.duration).duration_days == 2
     assert u("my upper back, it's about a four").severity == 4
+
+
+@pytest.mark.parametrize(
+    ("text", "unplaced"),
+    [
+        ("no", 0),
+        ("no, none of that", 0),
+        ("uh no not that i know of", 0),
+        ("no i cough", 0),  # a mention is placed
+        ("no get a hold my can't catch my really i both foot stay on so", 10),
+    ],
+)
+def test_words_nothing_was_made_of_are_counted(u: Understander, text: str, unplaced: int) -> None:
+    """What shows a "no, but ..." whose rest was misheard (kiosk.dialog._lost_but)."""
+    assert u(text, expecting=QuestionKind.yes_no).unplaced == unplaced
