@@ -151,6 +151,8 @@ class UnderstandingWords(_Data):
     near_stops: tuple[str, ...]
     """Words a pair may not reach across ("but", "not": "my chest is not sore")."""
     spellings: dict[str, str]
+    sounds_like: dict[str, str] = Field(default_factory=dict)
+    """Heard word -> the everyday word it is often made of (answers.toml)."""
 
 
 class Negation(_Data):

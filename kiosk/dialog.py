@@ -222,10 +222,19 @@ class Dialog:
         vague word of it ("breathing")? Typed, either is a fair "yes" to the sign's own
         question; heard, it is the likeliest thing for babble to make of a short "no"
         ("no" heard as "yah" and "ya know" by both decodes; "no, I'm breathing fine" as
-        "i'm breathing"), so it is checked first, never acted on at once."""
-        u = self._read(event.text, saved.turn)
-        own = [m for m in u.mentions if m.field in new]
-        return not any(m.definite for m in own)
+        "i'm breathing"), so it is checked first, never acted on at once. So is one
+        carried only by a word that sounds like an everyday one ("slept" heard as
+        "slipped": the catalogue's ``sounds_like``)."""
+
+        def definite(text: str) -> bool:
+            u = self._read(text, saved.turn)
+            return any(m.definite for m in u.mentions if m.field in new)
+
+        alike = self.c.understanding.sounds_like
+        everyday = " ".join(alike.get(w, w) for w in event.text.lower().split())
+        return not definite(event.text) or (
+            everyday != event.text.lower() and not definite(everyday)
+        )
 
     def _read(self, text: str, turn: str) -> Understanding:
         """Understand what was said as an answer at ``turn``."""

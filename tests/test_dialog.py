@@ -547,6 +547,31 @@ def test_a_bare_yes_to_emergency_signs_is_checked_once(dialog: Dialog, word: str
     assert end and end.decision and end.decision.disposition is Disposition.emergency
 
 
+def test_a_red_flag_carried_by_a_word_that_sounds_like_an_everyday_one_is_checked(
+    dialog: Dialog,
+) -> None:
+    """ "I slept on it wrong" came out of both decodes as "i slipped" (a fall): two
+    self-care patients of one tune voice were sent to 911. Heard, it is checked first;
+    typed, it is a fall."""
+    dialog.start()
+    heard = "my upper back since yesterday i slipped"
+    actions = dialog.handle(Heard(heard, spoken=True, second="that i slipped yesterday"))
+    assert listen_of(actions) == Listen("check", QuestionKind.yes_no)
+    actions = dialog.handle(Heard("no", spoken=True, second="no"))
+    assert finish_of(actions) is None and dialog.report.pain.after_injury is not Answer.yes
+    typed = Dialog(CAT, dialog.understand, dialog.today)
+    typed.start()
+    actions = typed.handle(Heard(heard))
+    assert isinstance(actions[0], Say) and actions[0].priority is Priority.emergency
+
+
+def test_a_red_flag_said_in_full_is_not_held_back_by_a_look_alike_word(dialog: Dialog) -> None:
+    dialog.start()
+    heard = "i slipped and fell down the stairs"
+    actions = dialog.handle(Heard(heard, spoken=True, second="i slipped and fell down the stairs"))
+    assert isinstance(actions[0], Say) and actions[0].priority is Priority.emergency
+
+
 def test_a_vague_word_both_decodes_heard_is_checked_not_911(dialog: Dialog) -> None:
     """ "no, I'm breathing fine" in babble came out as "move my breathe", and the second
     decode as "i'm i'm breathing": both carry the vague word "breathing", which typed
