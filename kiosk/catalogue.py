@@ -151,8 +151,17 @@ class UnderstandingWords(_Data):
     near_stops: tuple[str, ...]
     """Words a pair may not reach across ("but", "not": "my chest is not sore")."""
     spellings: dict[str, str]
-    sounds_like: dict[str, str] = Field(default_factory=dict)
-    """Heard word -> the everyday word it is often made of (answers.toml)."""
+    sounds_like: dict[str, dict[str, str]] = Field(default_factory=dict)
+    """Per question kind (or "any"): heard word -> the everyday word it is often made
+    of (answers.toml)."""
+
+    @field_validator("sounds_like")
+    @classmethod
+    def _kinds(cls, v: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+        unknown = set(v) - {"any", *QuestionKind}
+        if unknown:
+            raise ValueError(f"sounds_like: not a question kind: {sorted(unknown)}")
+        return v
 
 
 class Negation(_Data):

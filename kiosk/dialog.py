@@ -114,6 +114,8 @@ class _State:
     resume_prompt: list[str] = field(default_factory=list)
     flagged: SymptomReport | None = None
     """The report as it would be if a red flag heard by voice alone is confirmed."""
+    flagged_words: str = ""
+    """What was heard that raised it (memory only, for the session)."""
     checked: list[str] = field(default_factory=list)
     """Signs already checked once: heard again, they are taken as confirmed (two
     hearings agree), so nobody is asked twice."""
@@ -194,7 +196,7 @@ class Dialog:
                 else (saved.turn not in saved.checked_turns)
             )
             if first or any(k in saved.denied for k in keys):
-                return self._check(saved)
+                return self._check(saved, event.text)
             # checked before, the check not denied (not understood), and heard again
         return actions
 
@@ -230,11 +232,17 @@ class Dialog:
             u = self._read(text, saved.turn)
             return any(m.definite for m in u.mentions if m.field in new)
 
-        alike = self.c.understanding.sounds_like
-        everyday = " ".join(alike.get(w, w) for w in event.text.lower().split())
-        return not definite(event.text) or (
-            everyday != event.text.lower() and not definite(everyday)
-        )
+        everyday = self._everyday(event.text, saved.turn)
+        return not definite(event.text) or (everyday is not None and not definite(everyday))
+
+    def _everyday(self, text: str, turn: str) -> str | None:
+        """The utterance with look-alike words read as the everyday ones they are often
+        made of, at this turn (the catalogue's ``sounds_like``); None if it has none."""
+        q = None if turn in set(Turn) else self.c.question(turn)
+        table = self.c.understanding.sounds_like
+        alike = {**table.get("any", {}), **(table.get(q.kind, {}) if q else {})}
+        words = text.lower().split()
+        return " ".join(alike.get(w, w) for w in words) if set(words) & set(alike) else None
 
     def _read(self, text: str, turn: str) -> Understanding:
         """Understand what was said as an answer at ``turn``."""
@@ -249,6 +257,8 @@ class Dialog:
         u = self._read(event.text, self.s.turn)
         if event.spoken and self._lost_but(u, event.second):
             u = replace(u, answer=None)  # not understood: asked again, more simply
+        if event.spoken:
+            u = self._or_everyday(u)
         before = self.s.report
         reading = self._in_passing(u, override=correcting)
         if event.spoken:  # signs said in passing count when both decodes heard them
@@ -285,6 +295,19 @@ class Dialog:
         """What an utterance says besides the answer to the question asked."""
         q = self._current_question()
         return mention_updates(u, skip=q.fields if q else (), override=override)
+
+    def _or_everyday(self, u: Understanding) -> Understanding:
+        """A spoken answer that answers nothing, read with its look-alike words as the
+        everyday ones: at "how bad, 0 to 10?" a British "about a four" came out as
+        "about a full" again and again, and the pain's severity stayed unknown."""
+        q = self._current_question()
+        everyday = self._everyday(u.text, self.s.turn)
+        if q is None or everyday is None or read_answer(q, u, self.s.tries > 0) is not None:
+            return u
+        alike = self._read(everyday, self.s.turn)
+        if not set(u.mentions) <= set(alike.mentions):
+            return u  # "about a fall" may be a fall: that goes through its check
+        return alike if read_answer(q, alike, self.s.tries > 0) is not None else u
 
     def _lost_but(self, u: Understanding, second: str) -> bool:
         """Is this "no" to an emergency question the start of a "no, but ..." whose rest
@@ -392,10 +415,10 @@ class Dialog:
 
     # --- a red flag heard by voice alone ---------------------------------------------------------
 
-    def _check(self, saved: _State) -> list[Action]:
+    def _check(self, saved: _State, heard: str) -> list[Action]:
         """One short question before "Call 911": the tentative red flag is held aside."""
         flagged, self.s = self.s.report, saved
-        self.s.flagged = flagged
+        self.s.flagged, self.s.flagged_words = flagged, heard
         self.s.resume, self.s.resume_prompt = saved.turn, saved.last_prompt
         q = self._current_question()
         self.s.done, self.s.turn = False, Turn.check
@@ -431,8 +454,25 @@ class Dialog:
             return self._emergency()
         if u.answer is Answer.no:
             self.s.denied += new or [f"turn:{self.s.resume}"]
-            return self._carry_on()
+            return self._everyday_answer() or self._carry_on()
         return self._ask_about(new)
+
+    def _everyday_answer(self) -> list[Action] | None:
+        """After "no" to "did you mention a fall?", what was heard ("about a fall", at
+        "how bad, 0 to 10?") read with its look-alike words as the everyday ones ("about
+        a four"): the answer to the question it interrupted, if it is one."""
+        q = None if self.s.resume in set(Turn) else self.c.question(self.s.resume)
+        everyday = self._everyday(self.s.flagged_words, self.s.resume)
+        if q is None or everyday is None:
+            return None
+        updates = read_answer(q, self._read(everyday, self.s.resume), simple=self.s.tries > 0)
+        if not updates:
+            return None
+        self.s.turn = self.s.resume
+        self.s.report = apply(self.s.report, updates)
+        if self._emergency_fired():
+            return self._emergency()
+        return [Say(self.c.say("carry_on")), *self._next()]
 
     def _misheard(self, saved: _State) -> list[Action]:
         """The answer, read as not understood: back to the state before it."""

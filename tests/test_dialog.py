@@ -565,6 +565,37 @@ def test_a_red_flag_carried_by_a_word_that_sounds_like_an_everyday_one_is_checke
     assert isinstance(actions[0], Say) and actions[0].priority is Priority.emergency
 
 
+def test_a_score_heard_as_a_look_alike_word_is_read_as_the_score(dialog: Dialog) -> None:
+    """A British "about a four" came out as "about a full", again and again, and the
+    severity stayed unknown (urgent for self-care patients). Typed, it is not a score."""
+    _at_severity(dialog)
+    actions = dialog.handle(Heard("about a full", spoken=True))
+    assert dialog.report.pain.severity == 4 and listen_of(actions).turn != "severity"
+    typed = Dialog(CAT, dialog.understand, dialog.today)
+    _at_severity(typed)
+    typed.handle(Heard("about a full"))
+    assert typed.report.pain.severity is None
+
+
+def test_a_score_heard_as_a_red_flag_is_checked_and_a_no_keeps_the_score(dialog: Dialog) -> None:
+    """ "about a four" heard as "about a fall" by both decodes: "did you mention a fall?"
+    "no": the score is four, and the question is not asked again."""
+    _at_severity(dialog)
+    actions = dialog.handle(Heard("about a fall", spoken=True, second="about a fall"))
+    assert listen_of(actions) == Listen("check", QuestionKind.yes_no)
+    actions = dialog.handle(Heard("no", spoken=True, second="no"))
+    assert dialog.report.pain.severity == 4
+    assert dialog.report.pain.after_injury is not Answer.yes
+    assert listen_of(actions).turn != "severity"
+
+
+def test_a_fall_said_at_the_score_question_is_still_a_fall(dialog: Dialog) -> None:
+    _at_severity(dialog)
+    dialog.handle(Heard("i had a fall", spoken=True, second="i had a fall"))
+    end = finish_of(dialog.handle(Heard("yes", spoken=True, second="yes")))
+    assert end and end.decision and end.decision.disposition is Disposition.emergency
+
+
 def test_a_red_flag_said_in_full_is_not_held_back_by_a_look_alike_word(dialog: Dialog) -> None:
     dialog.start()
     heard = "i slipped and fell down the stairs"
