@@ -255,15 +255,22 @@ class PocketsphinxEngine:
             self.decoder = Decoder(samprate=SAMPLE_RATE, loglevel="FATAL", lm=None, dict=empty.name)
         self._searches: dict[tuple[str, ...], str] = {}
         self._active: PocketsphinxRecognition | None = None
-        self._cmn = {d: d.get_cmn(False) for d in (self.free, self.decoder)}
+        self._cmn = {self.decoder: self.decoder.get_cmn(False)}
+        self._learned: dict[str, str] = {}
 
     def new_person(self) -> None:
-        """Back to the model's initial cepstral mean. pocketsphinx adapts it utterance by
-        utterance (good within a session: one voice, one room); carried over, the last
-        person's voice shaped how the next was heard, and whole benchmark sessions
-        changed with the order they ran in."""
-        for decoder, cmn in self._cmn.items():
-            decoder.set_cmn(cmn)
+        """Back to the model's initial state. pocketsphinx adapts utterance by utterance
+        (good within a session: one voice, one room); carried over, the last person's
+        voice shaped how the next was heard, and whole benchmark sessions changed with
+        the order they ran in. Resetting the cepstral mean is enough for the grammar
+        decoder; the free decoder (the second opinion) kept more than that (the same
+        recording, decoded twice with the mean reset between, came out differently),
+        so it is reloaded: about 0.35 s here, memory flat over 30 reloads, and the
+        words the catalogue taught it taught again."""
+        self.decoder.set_cmn(self._cmn[self.decoder])
+        self.free.reinit()
+        for word, phones in self._learned.items():
+            self.free.add_word(word, phones, True)
 
     def start(self, phrases: tuple[str, ...] | None) -> PocketsphinxRecognition:
         # A turn left mid-utterance (a red flag acted on from a partial) must be closed,
@@ -298,6 +305,7 @@ class PocketsphinxEngine:
         missing = self.missing_words(phones)
         for word in (w for w in phones if w in missing):  # in order: see _search_for
             self.free.add_word(word, phones[word], True)
+            self._learned[word] = phones[word]
 
     def _copy_words(self, words: Iterable[str]) -> None:
         """Give the grammar decoder these words' pronunciations, alternates included."""

@@ -293,6 +293,34 @@ def test_each_person_is_heard_the_same_whoever_came_before(tmp_path: Path) -> No
     assert heard() == first
 
 
+def test_the_second_opinion_is_the_same_whoever_came_before(tmp_path: Path) -> None:
+    """The free decoder behind the second opinion kept more than its cepstral mean
+    from one utterance to the next: the same recording decoded twice, the mean reset in
+    between, gave "i have heard that has since yesterday" and then "i have had that had
+    since yesterday" (tests/test_pharmacy.py found it in whole sessions). Each person
+    now starts from a freshly loaded model, words the catalogue taught it included."""
+    import numpy as np
+
+    engine = PocketsphinxEngine()
+    engine.learn(CAT.phones)
+    rng = np.random.default_rng(3)
+    answers = []
+    for i, text in enumerate(["my upper back hurts since yesterday", "about a four", "tingly"]):
+        x = np.frombuffer(
+            read_wav(say(text, Voice("flite", "slt"), tmp_path / f"{i}.wav")), np.int16
+        )
+        noisy = x + rng.normal(0, 400, x.size)
+        answers.append(noisy.clip(-32000, 32000).astype(np.int16).tobytes())
+    engine.new_person()
+    first = [engine._free_decode(a) for a in answers]
+    for _ in range(3):
+        for a in answers:
+            engine._free_decode(a)
+    engine.new_person()
+    assert [engine._free_decode(a) for a in answers] == first
+    assert engine.missing_words(["tingly"]) == set()
+
+
 def test_the_neural_detector_under_ab_finds_the_same_answers(tmp_path: Path) -> None:
     """Silero's voice-activity detector (the benchmark's A/B of the endpointer's
     detector) starts and ends real answers, and hears nothing in silence."""
