@@ -63,26 +63,20 @@ def _worker(
         str,
         int | None,
         str,
-        str,
         list[tuple[dict, Voice, int, bool, float | None, str]],
     ],
 ) -> list[dict[str, Any]]:
-    engine, model, folder, weight, endpointer, front_end, jobs = args
-    key = (engine, model, folder, weight, endpointer, front_end)
+    engine, model, folder, weight, endpointer, jobs = args
+    key = (engine, model, folder, weight, endpointer)
     if key not in _PHARMACIES:  # one per worker process: grammars are built once, and the
         # recognizer adapts across sessions as a kiosk's does through a day
         _PHARMACIES[key] = Pharmacy(
-            engine,
-            Path(model) if model else None,
-            Path(folder),
-            weight,
-            ENDPOINTERS[endpointer],
-            front_end,
+            engine, Path(model) if model else None, Path(folder), weight, ENDPOINTERS[endpointer]
         )
     return [asdict(_PHARMACIES[key].session(*job)) for job in jobs]
 
 
-_PHARMACIES: dict[tuple[str, str | None, str, int | None, str, str], Pharmacy] = {}
+_PHARMACIES: dict[tuple[str, str | None, str, int | None, str], Pharmacy] = {}
 
 ENDPOINTERS = {
     # kiosk/endpointer.py: a short word can start an utterance; quieter voices behind
@@ -147,12 +141,6 @@ def main() -> None:
     p.add_argument(
         "--endpointer", choices=sorted(ENDPOINTERS), default="default", help="pocketsphinx"
     )
-    p.add_argument(
-        "--front-end",
-        default="none",
-        help="A/B of webrtc-noise-gain: none, nsN (suppression 1-4), agcD (gain dBFS), "
-        "or both as ns2+agc3",
-    )
     p.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "kiosk-spoken")
     a = p.parse_args()
     engine = "vosk" if a.vosk_model else a.engine
@@ -189,9 +177,7 @@ def main() -> None:
     rows: list[dict[str, Any]] = []
     with multiprocessing.get_context("spawn").Pool(a.jobs) as pool:
         work = [
-            (engine, model, str(a.cache), a.likely_weight, a.endpointer, a.front_end, c)
-            for c in chunks
-            if c
+            (engine, model, str(a.cache), a.likely_weight, a.endpointer, c) for c in chunks if c
         ]
         for part in tqdm(pool.imap_unordered(_worker, work), total=len(work), unit="batch"):
             rows += part

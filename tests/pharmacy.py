@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -184,32 +183,6 @@ class TurnMicrophone:
             yield block
 
 
-class CleanedMicrophone:
-    """The audio front end under A/B (issue 9): WebRTC noise suppression and automatic
-    gain (webrtc-noise-gain, as wyoming-satellite uses it) on 10 ms frames between the
-    microphone and the recognizer. Lives here, not in kiosk/, until figures show it
-    helps (README, "Audio front end")."""
-
-    FRAME = SAMPLE_RATE // 100 * 2
-
-    def __init__(self, mic: TurnMicrophone, recipe: str) -> None:
-        from webrtc_noise_gain import AudioProcessor
-
-        parts = dict(re.fullmatch(r"([a-z]+)(\d+)", p).groups() for p in recipe.split("+"))  # type: ignore[union-attr]
-        self.mic = mic
-        self.processor = AudioProcessor(int(parts.get("agc", 0)), int(parts.get("ns", 0)))
-
-    def blocks(self, stop_after: float) -> Iterator[bytes]:
-        rest = b""
-        for block in self.mic.blocks(stop_after):
-            data, n = rest + block, (len(rest) + len(block)) // self.FRAME * self.FRAME
-            rest = data[n:]
-            frames = range(0, n, self.FRAME)
-            yield b"".join(
-                self.processor.Process10ms(data[i : i + self.FRAME]).audio for i in frames
-            )
-
-
 # --- sessions ---------------------------------------------------------------------------
 
 
@@ -243,7 +216,6 @@ class Pharmacy:
         folder: Path,
         likely_weight: int | None = None,
         endpointing: Endpointing | None = None,
-        front_end: str = "none",
     ) -> None:
         self.c = load()
         if likely_weight is not None:  # A/B of the grammar weight (prompts/en/answers.toml)
@@ -252,12 +224,11 @@ class Pharmacy:
         self.u = Understander(self.c)
         self.engine = load_engine(engine_name, vosk_model, endpointing)
         self.mic = TurnMicrophone()
-        heard_through = self.mic if front_end == "none" else CleanedMicrophone(self.mic, front_end)
         self.kiosk = VoiceKiosk(
             self.c,
             self.u,
             self.engine,
-            heard_through,  # type: ignore[arg-type]
+            self.mic,
             None,
             None,  # type: ignore[arg-type]
             ListenSettings(),
