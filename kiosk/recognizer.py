@@ -261,12 +261,11 @@ class PocketsphinxEngine:
         the order they ran in. Resetting the cepstral mean is enough for the grammar
         decoder; the free decoder (the second opinion) kept more than that (the same
         recording, decoded twice with the mean reset between, came out differently),
-        so it is reloaded: about 0.35 s here, memory flat over 30 reloads, and the
-        words the catalogue taught it taught again."""
+        so it is reloaded: about 0.35 s here with the catalogue's words taught again
+        (bench/voice_bench.py), memory flat over 30 reloads."""
         self.decoder.set_cmn(self._cmn[self.decoder])
         self.free.reinit()
-        for word, phones in self._learned.items():
-            self.free.add_word(word, phones, True)
+        self._add_words(self._learned)
 
     def start(self, phrases: tuple[str, ...] | None) -> PocketsphinxRecognition:
         # A turn left mid-utterance (a red flag acted on from a partial) must be closed,
@@ -299,9 +298,15 @@ class PocketsphinxEngine:
 
     def learn(self, phones: dict[str, str]) -> None:
         missing = self.missing_words(phones)
-        for word in (w for w in phones if w in missing):  # in order: see _search_for
-            self.free.add_word(word, phones[word], True)
-            self._learned[word] = phones[word]
+        new = {w: phones[w] for w in phones if w in missing}  # in order: see _search_for
+        self._learned.update(new)
+        self._add_words(new)
+
+    def _add_words(self, phones: dict[str, str]) -> None:
+        """Rebuilding the free decoder's search after each word took 7 s for the
+        catalogue's 37 (134,000 words in its tree): it is rebuilt once, after the last."""
+        for i, (word, pron) in enumerate(phones.items()):
+            self.free.add_word(word, pron, i == len(phones) - 1)
 
     def _copy_words(self, words: Iterable[str]) -> None:
         """Give the grammar decoder these words' pronunciations, alternates included."""
