@@ -71,7 +71,7 @@ keeps the guidance at least urgent."""
 LOST_WORDS = 3
 """A spoken "no" followed by at least this many words nothing was made of is, on an
 emergency question, a "no, but ..." whose "but" was lost (see ``Dialog._lost_but``).
-On the tune voices' 15 dB traces a plain "no" was followed by this many in 2 of 260
+On one tune voice's 15 dB traces a plain "no" was followed by this many in 2 of 260
 answers, both heard as "no" by the other decode too."""
 
 MAX_FIXES = 2
