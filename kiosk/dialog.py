@@ -238,7 +238,7 @@ class Dialog:
     def _everyday(self, text: str, turn: str) -> str | None:
         """The utterance with look-alike words read as the everyday ones they are often
         made of, at this turn (the catalogue's ``sounds_like``); None if it has none."""
-        q = None if turn in set(Turn) else self.c.question(turn)
+        q = self._question_at(turn)
         table = self.c.understanding.sounds_like
         alike = {**table.get("any", {}), **(table.get(q.kind, {}) if q else {})}
         words = text.lower().split()
@@ -246,7 +246,7 @@ class Dialog:
 
     def _read(self, text: str, turn: str) -> Understanding:
         """Understand what was said as an answer at ``turn``."""
-        q = None if turn in set(Turn) else self.c.question(turn)
+        q = self._question_at(turn)
         correcting = turn in (Turn.readback, Turn.fix)
         return self.understand(
             text, expecting=q.kind if q else None, today=self.today, correction=correcting
@@ -461,7 +461,7 @@ class Dialog:
         """After "no" to "did you mention a fall?", what was heard ("about a fall", at
         "how bad, 0 to 10?") read with its look-alike words as the everyday ones ("about
         a four"): the answer to the question it interrupted, if it is one."""
-        q = None if self.s.resume in set(Turn) else self.c.question(self.s.resume)
+        q = self._question_at(self.s.resume)
         everyday = self._everyday(self.s.flagged_words, self.s.resume)
         if q is None or everyday is None:
             return None
@@ -590,9 +590,11 @@ class Dialog:
         return [*(Say(t) for t in lines), listen]
 
     def _current_question(self) -> Question | None:
-        if self.s.turn in (Turn.open, Turn.readback, Turn.fix, Turn.confirm, Turn.check):
-            return None
-        return self.c.question(self.s.turn)
+        return self._question_at(self.s.turn)
+
+    def _question_at(self, turn: str) -> Question | None:
+        """The catalogue question a turn asks; None for the dialog's own turns."""
+        return None if turn in set(Turn) else self.c.question(turn)
 
     def _relisten(self) -> Listen:
         q = self._current_question()
