@@ -294,6 +294,9 @@ class Pharmacy:
                 x = x + noise.take(x.size, level)
             elif not speech:
                 x = np.random.default_rng(turns).normal(0, 30, lead)
+            else:  # "clean" is a quiet room, not digital silence between the words (a
+                # real microphone always hears a floor; tests/room.py's quiet level)
+                x = x + np.random.default_rng(turns).normal(0, 30, x.size)
             self.mic.pcm, self.mic.noise, self.mic.level = _pcm(x), noise, level or 30.0
             self.kiosk.second_opinion_seconds = 0.0
             event = self.kiosk.listen(listen, dialog)
