@@ -256,7 +256,10 @@ class Dialog:
         correcting = self.s.turn in (Turn.readback, Turn.fix)
         u = self._read(event.text, self.s.turn)
         if event.spoken and self._lost_but(u, event.second):
-            u = replace(u, answer=None)  # not understood: asked again, more simply
+            # not understood: asked again, more simply; and what that "no" denied goes
+            # with it ("none of up into my jaw" was "uh huh, up into my jaw")
+            kept = tuple(m for m in u.mentions if m.value != Answer.no)
+            u = replace(u, answer=None, mentions=kept)
         if event.spoken:
             u = self._or_everyday(u)
         before = self.s.report

@@ -695,6 +695,22 @@ def test_a_no_that_goes_on_with_words_nothing_was_made_of_is_asked_again(
     assert dialog.report.symptoms.shortness_of_breath is not Answer.no
 
 
+def test_a_red_flag_denied_only_by_a_lost_no_is_asked_again(dialog: Dialog) -> None:
+    """Said "uh huh, up into my jaw sometimes" (held-out voice, clean): heard "none of up
+    into my jaw sometimes", the other decode "but don't bump into my job sometimes".
+    The "none of" that denied the jaw was the misheard "uh huh"; taking it ended a
+    heart-attack sign in "see a doctor"."""
+    _at_heart_lungs(dialog)
+    heard = Heard(
+        "none of up into my jaw sometimes",
+        spoken=True,
+        second="but don't bump into my job sometimes",
+    )
+    actions = dialog.handle(heard)
+    assert said(actions) == [CAT.say("not_understood"), CAT.question("heart_lungs").simple]
+    assert dialog.report.symptoms.pain_spreads_to_arm_jaw_or_neck is not Answer.no
+
+
 @pytest.mark.parametrize(
     ("text", "second", "spoken"),
     [
@@ -806,7 +822,10 @@ def test_confirmations_listen_for_yes_and_no_only() -> None:
         phrases = set(grammars.for_turn(turn, QuestionKind.yes_no) or ())
         assert {"yes", "no", "nope", "i don't know"} <= phrases
         assert not phrases & set(grammars.for_turn("severity", QuestionKind.severity) or ()) - (
-            set(CAT.answers.yes) | set(CAT.answers.no) | set(CAT.answers.unknown)
+            set(CAT.answers.yes)
+            | set(CAT.answers.no)
+            | set(CAT.answers.unknown)
+            | set(CAT.grammar.likely)  # the everyday answers, weighted at both
         )
         assert "i can't breathe" not in phrases and "chest pain" not in phrases
 
