@@ -317,10 +317,20 @@ class Dialog:
         was lost? "No chest pain, but I can't catch my breath" was heard as "no get a
         hold my can't catch my really i both foot stay on so", and the leading "no"
         ended an emergency in "self care". Unless the other decode heard a "no" too, it
-        is not taken: an unknown answer to an emergency question is never "no"."""
-        if u.answer is not Answer.no or u.unplaced < LOST_WORDS or not self._answer_matters():
+        is not taken: an unknown answer to an emergency question is never "no". The "no"
+        may be a denial of the sign itself ("haven't into my jaw sometimes" was "uh huh,
+        up into my jaw sometimes")."""
+        if u.unplaced < LOST_WORDS or not self._answer_matters() or not self._denies(u):
             return False
-        return self._read(second, self.s.turn).answer is not Answer.no
+        return not self._denies(self._read(second, self.s.turn))
+
+    def _denies(self, u: Understanding) -> bool:
+        """Does the utterance say "no" to the question asked, in a word or of its sign?"""
+        q = self._current_question()
+        asked = q.fields if q else ()
+        return u.answer is Answer.no or any(
+            m.value == Answer.no for m in u.mentions if m.field in asked
+        )
 
     def _answer_matters(self) -> bool:
         q = self._current_question()

@@ -711,6 +711,17 @@ def test_a_red_flag_denied_only_by_a_lost_no_is_asked_again(dialog: Dialog) -> N
     assert dialog.report.symptoms.pain_spreads_to_arm_jaw_or_neck is not Answer.no
 
 
+def test_a_red_flag_denied_by_a_lost_negation_is_asked_again(dialog: Dialog) -> None:
+    """The same answer on a tune voice (flite slt, 15 dB): heard "haven't into my jaw
+    sometimes", the other decode "and i just i i". The "haven't" that denied the jaw
+    was the misheard "uh huh"; nothing but that word said "no"."""
+    _at_heart_lungs(dialog)
+    heard = Heard("haven't into my jaw sometimes", spoken=True, second="and i just i i")
+    actions = dialog.handle(heard)
+    assert said(actions) == [CAT.say("not_understood"), CAT.question("heart_lungs").simple]
+    assert dialog.report.symptoms.pain_spreads_to_arm_jaw_or_neck is not Answer.no
+
+
 @pytest.mark.parametrize(
     ("text", "second", "spoken"),
     [
