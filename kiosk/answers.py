@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from kiosk.catalogue import Question, QuestionKind
-from kiosk.rules import ALARMING_WHEN_YES, EMERGENCY_FIELDS, emergency_on_its_own
+from kiosk.rules import ALARMING_WHEN_NO, ALARMING_WHEN_YES, EMERGENCY_FIELDS, emergency_on_its_own
 from kiosk.symptoms import Answer, Injury, Location, Onset, SymptomReport, get_value, with_value
 from kiosk.understanding import Mention, Understanding
 
@@ -114,16 +114,18 @@ def mention_updates(u: Understanding, skip: Iterable[str] = (), override: bool =
 
 
 def volunteered(reading: Reading) -> tuple[str, ...]:
-    """Signs a reading says "yes" to in passing whose "yes" asks for more care, other
-    than emergency signs (those have their own check before "Call 911", in
-    kiosk.dialog). A reassuring "yes" ("I think from sitting at my desk": a known
-    cause) is taken as said, so it is not asked again."""
+    """Signs a reading answers in passing in the way that asks for more care (a cough's
+    "yes", a known cause's "no"), other than emergency signs (those have their own
+    check before "Call 911", in kiosk.dialog). A reassuring answer ("I think from
+    sitting at my desk": a known cause) is taken as said, so it is not asked again."""
     return tuple(
         u.field
         for u in reading.updates
-        if u.value is Answer.yes
-        and u.field in ALARMING_WHEN_YES
-        and u.field not in EMERGENCY_FIELDS
+        if u.field not in EMERGENCY_FIELDS
+        and (
+            (u.value is Answer.yes and u.field in ALARMING_WHEN_YES)
+            or (u.value is Answer.no and u.field in ALARMING_WHEN_NO)
+        )
     )
 
 
@@ -134,8 +136,9 @@ def unshared(reading: Reading, other: Understanding) -> Reading:
     was heard as "no i cough", and a cough nobody mentioned made self-care patients
     urgent and skipped the questions that would have shown it (21 of 31 wrongly urgent
     tune sessions in the spoken benchmark)."""
-    shared = {m.field for m in other.mentions if m.value == Answer.yes}
-    doubted = {f for f in volunteered(reading) if f not in shared}
+    shared = {(m.field, m.value) for m in other.mentions}
+    said = {u.field: u.value for u in reading.updates}
+    doubted = {f for f in volunteered(reading) if (f, said[f]) not in shared}
     if not doubted:
         return reading
     kept = tuple(u for u in reading.updates if u.field not in doubted)

@@ -350,21 +350,24 @@ EMERGENCY_FIELDS: tuple[str, ...] = tuple(
 )
 
 
-def _alarming_when_yes() -> frozenset[str]:
-    """Fields whose "yes" fires a rule that their "no" does not (a cough; not a known
-    cause, whose "no" is the one that asks for more care)."""
+def _alarming_when(value: Answer) -> frozenset[str]:
+    """Fields whose ``value`` fires a rule that the opposite answer does not (a cough's
+    "yes"; a known cause's "no")."""
+    other = Answer.no if value is Answer.yes else Answer.yes
     base, out = SymptomReport(), set()
     for rule in RULES:
         for name in rule.fields:
             if isinstance(get_value(base, name), Answer) and (
-                rule.test(with_value(base, name, Answer.yes))
-                and not rule.test(with_value(base, name, Answer.no))
+                rule.test(with_value(base, name, value))
+                and not rule.test(with_value(base, name, other))
             ):
                 out.add(name)
     return frozenset(out)
 
 
-ALARMING_WHEN_YES = _alarming_when_yes()
+ALARMING_WHEN_YES = _alarming_when(Answer.yes)
+ALARMING_WHEN_NO = _alarming_when(Answer.no)
+"""Home care that did not help, no known cause: their "no" asks for more care."""
 
 
 NEVER_ASKED = frozenset({"emergency_sign_unspecified"})

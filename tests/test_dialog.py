@@ -17,7 +17,7 @@ from kiosk.dialog import (
 )
 from kiosk.events import Action, Ending, Finish, Heard, Listen, Priority, Say, Silence, SpeakSlower
 from kiosk.rules import Disposition
-from kiosk.symptoms import Answer, Injury
+from kiosk.symptoms import Answer, Injury, get_value
 from kiosk.understanding import Understander
 from tests.kiosk_process import pick_answer
 
@@ -779,6 +779,29 @@ def test_a_sign_in_passing_only_one_decode_heard_is_asked_about(dialog: Dialog) 
     assert "cough" in asked
     end = finish_of(actions)
     assert end and end.decision and end.decision.disposition is not Disposition.urgent
+
+
+@pytest.mark.parametrize(
+    ("turn", "text", "second", "field"),
+    [
+        # tune voice espeak-ng en-gb-x-rp, 15 dB: "nope. nah" to the chest/breath/arm
+        # group heard as "no help": home care had failed, for a self-care patient
+        ("heart_lungs", "no help", "they do help", "home_care_helped"),
+        # tune voice flite slt: "... since the weekend, I pulled something at the gym"
+        # heard as "... tummy can't i pulled sunday neck stand": no known cause
+        ("open", "five turn back thing tummy can't i pulled sunday neck stand", "", "known_cause"),
+    ],
+)
+def test_a_no_in_passing_that_asks_for_more_care_needs_both_decodes(
+    dialog: Dialog, turn: str, text: str, second: str, field: str
+) -> None:
+    dialog.start()
+    if turn != "open":
+        dialog.handle(Heard("my upper back hurts"))
+    assert dialog.s.turn == turn
+    assert dialog.wants_second(text)
+    dialog.handle(Heard(text, spoken=True, second=second))
+    assert get_value(dialog.report, field) is Answer.unknown
 
 
 def test_a_reassuring_answer_in_passing_is_taken_as_said(dialog: Dialog) -> None:

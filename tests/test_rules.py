@@ -14,6 +14,7 @@ import pytest
 
 from kiosk.catalogue import load
 from kiosk.rules import (
+    ALARMING_WHEN_NO,
     ALARMING_WHEN_YES,
     ALL_RULES,
     EMERGENCY_FIELDS,
@@ -635,3 +636,10 @@ def test_alarming_when_yes_is_every_sign_whose_yes_asks_for_more_care() -> None:
     assert "home_care_helped" not in ALARMING_WHEN_YES
     for name in ALARMING_WHEN_YES:
         assert any(name in rule.fields for rule in RULES), name
+
+
+def test_alarming_when_no_is_home_care_and_a_known_cause() -> None:
+    """Their "no" asks for more care (S000, S001, S003): said in passing by voice, it
+    needs both decodes, as a cough's "yes" does."""
+    assert {"home_care_helped", "known_cause"} == ALARMING_WHEN_NO
+    assert not ALARMING_WHEN_NO & ALARMING_WHEN_YES
