@@ -89,12 +89,13 @@ def mention_updates(u: Understanding, skip: Iterable[str] = (), override: bool =
     skipped = set(skip)
     updates: list[Update] = []
     follow: list[str] = []
+    places: list[Location] = []
     for m in u.mentions:
         vague = not m.definite or m.value == Answer.unknown
         if m.field in skipped and not vague:
             continue
         if m.field == "locations":
-            updates.append(Update("locations", [Location(m.value)]))
+            places.append(Location(m.value))
         elif m.field == "onset":
             updates.append(Update("onset", Onset(m.value), override))
         elif m.field == "injury":
@@ -106,6 +107,8 @@ def mention_updates(u: Understanding, skip: Iterable[str] = (), override: bool =
                 follow.append(m.field)
         else:
             updates.append(Update(m.field, Answer(m.value), override))
+    if places:  # one update: a correction ("no, it's in my lower back") replaces them all
+        updates.append(Update("locations", places, override))
     if u.severity is not None and "severity" not in skipped:
         updates.append(Update("severity", u.severity, override))
     if u.duration_days is not None and "duration_days" not in skipped:

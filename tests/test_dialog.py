@@ -17,7 +17,7 @@ from kiosk.dialog import (
 )
 from kiosk.events import Action, Ending, Finish, Heard, Listen, Priority, Say, Silence, SpeakSlower
 from kiosk.rules import Disposition
-from kiosk.symptoms import Answer, Injury, get_value
+from kiosk.symptoms import Answer, Injury, Location, get_value
 from kiosk.understanding import Understander
 from tests.kiosk_process import pick_answer
 
@@ -280,6 +280,13 @@ def test_read_back_before_guidance_and_corrections(dialog: Dialog) -> None:
     assert dialog.report.pain.duration_days == 14
     assert end.decision and end.decision.disposition is Disposition.doctor
     assert "doctor.over_a_week" in end.decision.rule_ids
+
+
+def test_a_place_put_right_at_the_read_back_replaces_the_wrong_one(dialog: Dialog) -> None:
+    """ "No, it's in my lower back" to "You said the pain is in your upper back": the
+    upper back stayed, and both were read back again."""
+    drive(dialog, {**MILD, "readback": ["no, it's in my lower back", "yes"]})
+    assert dialog.report.pain.locations == [Location.lower_back]
 
 
 def test_correction_in_a_separate_turn(dialog: Dialog) -> None:
