@@ -285,6 +285,7 @@ class Pharmacy:
             text = pick_answer(listen.turn, answers, default, used)
             if knows:
                 text = truthful(self.c, listen.turn, answers, knows) or text
+                text = read_back(listen.turn, answers, text, dialog.report, knows)
             speech = self.recording(text, voice, rate) if text else b""
             lead = int(SAMPLE_RATE * 0.4)
             x = np.concatenate([np.zeros(lead), _f(speech)])
@@ -370,10 +371,13 @@ def truthful(c: Catalogue, turn: str, answers: dict[str, Any], report: SymptomRe
         return None
     pain = report.pain
     if q.kind is QuestionKind.yes_no:
-        if any(m in answers for m in q.members):
-            return None
         signs = q.members or (q.field,)
-        return "yes" if any(get_value(report, s) == Answer.yes for s in signs) else None
+        if any(s not in answers and get_value(report, s) == Answer.yes for s in signs):
+            # "Chest pain, trouble breathing, or pain in your jaw or arm?" to someone whose
+            # arm pain the kiosk missed: "yes", whatever they would say of the others
+            # (the script's "no" to chest pain was said for the whole group: a lie)
+            return "yes"
+        return None
     if q.kind is QuestionKind.severity and pain.severity is not None:
         return NUMBER_WORDS[pain.severity]
     if q.kind is QuestionKind.onset and pain.onset is not Onset.unknown:
@@ -384,3 +388,61 @@ def truthful(c: Catalogue, turn: str, answers: dict[str, Any], report: SymptomRe
     if q.kind is QuestionKind.duration and days is not None and 0 < days < len(NUMBER_WORDS):
         return f"{NUMBER_WORDS[days]} day{'s' if days > 1 else ''}"
     return None
+
+
+def _days_said(days: int) -> str:
+    if days % 7 == 0 and 7 <= days < 7 * len(NUMBER_WORDS):
+        weeks = days // 7
+        return f"{NUMBER_WORDS[weeks]} week{'s' if weeks > 1 else ''}"
+    if days < len(NUMBER_WORDS):
+        return f"{NUMBER_WORDS[days]} day{'s' if days != 1 else ''}"
+    return f"{days} days"
+
+
+def put_right(heard: SymptomReport, truth: SymptomReport) -> str | None:
+    """The first thing a read-back of ``heard`` says that the patient, whose story is
+    ``truth``, would put right (in words the kiosk understands), or None if nothing.
+    Only what the read-back says: the pain's place, score, duration and onset, and home
+    care and cause; never a sign the kiosk did not mention."""
+    h, t = heard.pain, truth.pain
+    if h.locations and t.locations and set(h.locations) != set(t.locations):
+        return "it's in " + " and ".join(PLACES[place] for place in t.locations)
+    if h.severity is not None and t.severity is not None and h.severity != t.severity:
+        return f"the pain is a {NUMBER_WORDS[t.severity]}"
+    days, true_days = h.duration_days, t.duration_days
+    if days is not None and true_days is not None and days != true_days:
+        return f"it's been {_days_said(true_days)}"
+    if Onset.unknown not in (h.onset, t.onset) and h.onset != t.onset:
+        return f"it came on {'suddenly' if t.onset is Onset.sudden else 'slowly'}"
+    said = {
+        ("home_care_helped", Answer.yes): "rest helped",
+        ("home_care_helped", Answer.no): "rest didn't help",
+        ("known_cause", Answer.yes): "I hurt it lifting",
+        ("known_cause", Answer.no): "I don't know what caused it",
+    }
+    for (name, value), words in said.items():
+        mine = get_value(heard, name)
+        if mine is not Answer.unknown and mine != value and get_value(truth, name) is value:
+            return words
+    return None
+
+
+def read_back(
+    turn: str, answers: dict[str, Any], scripted: str, heard: SymptomReport, truth: SymptomReport
+) -> str:
+    """What the patient says to the read-back ("You said ... Is that right?") and to
+    "What should I change?": a read-back that is wrong is put right, one thing at a time,
+    as a person would; a right one is agreed to. The vignette's script says what a typed
+    session needed (a correction of something typed, or nothing: the default, "no", to
+    a read-back no one scripted); the spoken kiosk may have heard something else, so the
+    patient answers what they hear. A scripted objection with its own "fix" (a red flag
+    said again at the read-back) is kept."""
+    if turn not in ("readback", "fix"):
+        return scripted
+    wrong = put_right(heard, truth)
+    if wrong is not None:
+        return f"no, {wrong}" if turn == "readback" else wrong
+    if turn == "fix" or "fix" in answers:
+        return scripted
+    agrees = scripted.split(",")[0].strip().lower() not in ("no", "nope", "nah")
+    return scripted if agrees else "yes"

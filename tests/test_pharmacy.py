@@ -8,10 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from kiosk.answers import apply, mention_updates
 from kiosk.audio import read_wav
 from kiosk.catalogue import load
+from kiosk.symptoms import Answer, Location, Onset, SymptomReport, get_value, with_value
 from kiosk.understanding import Understander
-from tests.pharmacy import said, truthful
+from tests.pharmacy import TODAY, read_back, said, truthful
 from tests.sessions import load_vignettes, run_session
 from tests.synth import Voice, available
 
@@ -38,10 +40,64 @@ def test_a_patient_asked_about_what_they_already_said_answers_it() -> None:
     assert truthful(CAT, "onset", answers, report) == "it came on suddenly"
 
 
+def test_a_group_with_a_sign_the_kiosk_missed_is_answered_yes() -> None:
+    """ "it goes down my left arm" was missed in the opening; asked "chest pain, trouble
+    breathing, or pain in your jaw or arm?", the patient said the script's "no, not
+    really. I don't think so" (said of chest pain and breathing) and the emergency
+    ended "see a doctor"."""
+    answers, report = _story("e_left_arm_in_opening")
+    assert truthful(CAT, "heart_lungs", answers, report) == "yes"
+    assert truthful(CAT, "chest_pain", answers, report) is None  # scripted: "no"
+
+
 def test_a_scripted_answer_is_never_replaced() -> None:
     answers, report = _story("e_breath_direct")
     assert truthful(CAT, "chest_pain", answers, report) is None
     assert truthful(CAT, "open", answers, report) is None
+
+
+@pytest.mark.parametrize(
+    ("name", "wrong"),
+    [
+        ("locations", [Location.lower_back]),
+        ("severity", 8),
+        ("duration_days", 56),
+        ("onset", Onset.sudden),
+        ("home_care_helped", Answer.no),
+        ("known_cause", Answer.no),
+    ],
+)
+def test_a_wrong_read_back_is_put_right_in_words_the_kiosk_understands(
+    name: str, wrong: object
+) -> None:
+    """s_desk_three_days (tune voice, 15 dB): "about three days" came out as "about
+    eight weeks ... about three days", was read back as eight weeks, and the simulated
+    patient said its script's "that's right": no one would."""
+    answers, truth = _story("s_desk_three_days")
+    assert isinstance(truth, SymptomReport)
+    truth = with_value(truth, "onset", Onset.gradual)  # "slowly", had it been asked
+    heard = with_value(truth, name, wrong)
+    said_ = read_back("readback", answers, answers["readback"], heard, truth)
+    assert said_.startswith("no, ")
+    u = Understander(CAT)(said_, correction=True, today=TODAY)
+    fixed = apply(heard, mention_updates(u, override=True).updates)  # as the dialog does
+    if u.severity is not None:
+        fixed = with_value(fixed, "severity", u.severity)
+    if u.duration_days is not None:
+        fixed = with_value(fixed, "duration_days", u.duration_days)
+    assert get_value(fixed, name) == get_value(truth, name), said_
+    fix = read_back("fix", answers, "no", heard, truth)
+    assert fix == said_.removeprefix("no, ")
+
+
+def test_a_right_read_back_is_agreed_to() -> None:
+    answers, truth = _story("s_desk_three_days")
+    assert isinstance(truth, SymptomReport)
+    assert read_back("readback", answers, "that's right", truth, truth) == "that's right"
+    # no read-back scripted: the default ("no") was said to a read-back that was right
+    assert read_back("readback", {}, "no", truth, truth) == "yes"
+    # a scripted objection with its own fix (a red flag said again) is kept
+    assert read_back("readback", {"fix": "I can't control my bladder"}, "no", truth, truth) == "no"
 
 
 def _make(path: str) -> int:

@@ -28,15 +28,12 @@ VOICES = [TUNE_VOICES[0], TUNE_VOICES[1]]  # flite slt (16 kHz) and rms (44.1 kH
 VIGNETTES = load_vignettes()
 SELF_CARE = [v for v in VIGNETTES if v["expect"] == "self_care"][::2]
 EMERGENCIES = [v for v in VIGNETTES if v["expect"] == "emergency"][::5]
-KNOWN_MISSES = {
-    ("flite-slt-r1", "e_jaw_direct"): "'uh huh, up into my jaw sometimes' is heard as "
-    "'none of into my jaw sometimes' by the grammar (the other decode: 'huh and tonight "
-    "johnson times'), a clear 'no' to the heart-and-lungs group. It passed before each "
-    "session started from the model's initial cepstral mean, on the previous sessions' "
-    "adaptation: a pass that depended on test order.",
-}
+KNOWN_MISSES: dict[tuple[str, str], str] = {}
 """Emergencies this sample misses, each with its cause: named, so a new miss fails the
 floor, and strict, so a fixed one is taken off the list."""
+# ("flite-slt-r1", "e_jaw_direct") was here: "uh huh, up into my jaw sometimes" heard as
+# "none of into my jaw sometimes", a "no" only the grammar heard; the lost-"no" rule
+# (kiosk/dialog.py) now asks again.
 
 
 @pytest.fixture(scope="module")
