@@ -8,8 +8,11 @@ Measured (audio time comes from the recordings, processing time from the clock):
 
 * reply latency: end of the person's speech -> first sample of the kiosk's reply, and
   the part of it that is not the endpoint's trailing silence (the overhead);
-* red flag -> "Call 911": end of the red flag's last word -> first sample of the
-  emergency guidance, acting on partial results;
+* red flag -> "Call 911": end of the red flag's last word -> the emergency guidance
+  ready to play, the way the kiosk's listen loop acts (stable partial results, then the
+  second opinion; otherwise the final result), for six red-flag sentences said by two
+  voices, each followed by more talk: median, maximum, and how many went to 911 at once,
+  were checked first ("did you mention ...?") or were missed;
 * real-time factor of the recognizer;
 * peak memory (RSS) of a process doing all of the above;
 * cold start -> ready to listen, for ``kiosk run`` on file-backed ALSA devices.
@@ -38,11 +41,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from kiosk.audio import read_wav  # noqa: E402
-from kiosk.catalogue import load  # noqa: E402
+from kiosk.catalogue import Catalogue, load  # noqa: E402
 from kiosk.dialog import Dialog  # noqa: E402
-from kiosk.events import Heard, Listen  # noqa: E402
+from kiosk.events import Heard, Listen, Priority  # noqa: E402
 from kiosk.grammar import Grammars  # noqa: E402
-from kiosk.recognizer import BLOCK_BYTES, SAMPLE_RATE, Engine, load_engine  # noqa: E402
+from kiosk.recognizer import BLOCK_BYTES, SAMPLE_RATE, Engine, Recognition, load_engine  # noqa: E402
 from kiosk.speech import Voice  # noqa: E402
 from kiosk.speech_models import ENGLISH, installed  # noqa: E402
 from kiosk.understanding import Understander  # noqa: E402
@@ -51,7 +54,66 @@ from tests.synth import Voice as Patient  # noqa: E402
 from tests.synth import say  # noqa: E402
 
 ANSWERS = ["no", "yes", "I don't think so", "about a six", "nope", "not really"]
-RED_FLAG = ("no, but I can't really feel my legs", " and I have been to the shops this morning")
+RED_FLAGS = [
+    "no, but I can't really feel my legs",
+    "I can't breathe",
+    "my chest feels tight",
+    "I lost control of my bladder",
+    "the pain goes into my left arm",
+    "I coughed up blood",
+]
+"""Each said to the first screening question, then more talk (the person goes on)."""
+GOES_ON = "and I have been to the shops this morning"
+FLAG_VOICES = [Patient("flite", "slt"), Patient("flite", "rms", rate=0.9)]
+
+
+def flag_to_911(
+    engine: Engine,
+    cat: Catalogue,
+    understander: Understander,
+    grammars: Grammars,
+    voice: Voice,
+    tmp: Path,
+    sentence: str,
+    who: Patient,
+) -> tuple[float, str]:
+    """Seconds from the end of the red flag to the emergency guidance being ready to play
+    (audio fed plus processing), and how it ended: "911", "check" (a question first) or
+    "missed"."""
+    name = f"{who.id}-{RED_FLAGS.index(sentence)}"
+    flag = read_wav(say(sentence, who, tmp / f"{name}.wav"))
+    data = flag + read_wav(say(GOES_ON, who, tmp / f"{who.id}-on.wav")) + bytes(SAMPLE_RATE * 3)
+    engine.new_person()
+    dialog = Dialog(cat, understander, date.today())
+    dialog.start()
+    dialog.handle(Heard("my upper back hurts"))
+    turn = Listen("chest_pain", cat.question("chest_pain").kind)
+    rec = engine.start(grammars.for_turn(turn.turn, turn.kind, engine.free_recognition))
+    stable = StablePartial(2)
+    fed, spent, heard = 0.0, 0.0, None
+    for start in range(0, len(data), BLOCK_BYTES):
+        t0 = time.perf_counter()
+        hyp = rec.accept(data[start : start + BLOCK_BYTES])
+        fed += seconds(data[start : start + BLOCK_BYTES])
+        if hyp is not None and hyp.final:
+            heard = _opinion(hyp.text, rec, dialog)
+        elif hyp is not None and stable.update(dialog.red_flag_in(hyp.text)):
+            early = _opinion(hyp.text, rec, dialog)
+            heard = early if dialog.red_flag_in(early) else None
+        if heard is not None:
+            actions = dialog.handle(heard)
+            emergency = [a for a in actions if getattr(a, "priority", None) is Priority.emergency]
+            if emergency:
+                voice.render(emergency[0].text)
+            spent = time.perf_counter() - t0
+            how = "911" if emergency else ("check" if dialog.s.turn == "check" else "missed")
+            return fed - seconds(flag) + spent, how
+    return fed - seconds(flag), "missed"
+
+
+def _opinion(text: str, rec: Recognition, dialog: Dialog) -> Heard:
+    second = rec.second_opinion() if dialog.wants_second(text) else ""
+    return Heard(text, spoken=True, second=second)
 
 
 def seconds(pcm: bytes) -> float:
@@ -99,30 +161,14 @@ def measure(engine_name: str, vosk_model: Path | None) -> dict[str, object]:
         replies.append(fed - seconds(speech) + overhead)
         overheads.append(overhead)
 
-    # Red flag -> "Call 911", acting on stable partial results.
-    flag_part = read_wav(say(RED_FLAG[0], patient, tmp / "flag.wav"))
-    rest_part = read_wav(say(RED_FLAG[1], patient, tmp / "rest.wav"))
-    dialog = Dialog(cat, understander, date.today())
-    dialog.start()
-    dialog.handle(Heard("my upper back hurts"))
-    turn = Listen("chest_pain", cat.question("chest_pain").kind)
-    rec = engine.start(grammars.for_turn(turn.turn, turn.kind, engine.free_recognition))
-    stable = StablePartial(2)
-    data, fed, red_flag_delay = flag_part + rest_part + silence, 0.0, None
-    for start in range(0, len(data), BLOCK_BYTES):
-        block = data[start : start + BLOCK_BYTES]
-        t0 = time.perf_counter()
-        hyp = rec.accept(block)
-        fed += seconds(block)
-        text = hyp.text if hyp else ""
-        act = bool(hyp and hyp.final) or (
-            hyp is not None and stable.update(dialog.red_flag_in(text))
-        )
-        if act:
-            actions = dialog.handle(Heard(text))
-            voice.render(actions[0].text)  # the emergency guidance (not cached: has a reason)
-            red_flag_delay = fed - seconds(flag_part) + time.perf_counter() - t0
-            break
+    # Red flag -> "Call 911": as VoiceKiosk.listen does it (stable partial results, then
+    # the second opinion; the final result with its second opinion otherwise).
+    flags = [
+        flag_to_911(engine, cat, understander, grammars, voice, tmp, sentence, who)
+        for who in FLAG_VOICES
+        for sentence in RED_FLAGS
+    ]
+    acted = [d for d, how in flags if how == "911"]
 
     # A new person: the engine back to its initial state (pocketsphinx reloads its free
     # decoder), before the greeting.
@@ -139,7 +185,12 @@ def measure(engine_name: str, vosk_model: Path | None) -> dict[str, object]:
         "reply_latency_s": round(statistics.median(replies), 3),
         "reply_overhead_ms": round(1000 * statistics.median(overheads), 1),
         "reply_overhead_max_ms": round(1000 * max(overheads), 1),
-        "red_flag_to_911_s": None if red_flag_delay is None else round(red_flag_delay, 3),
+        "red_flag_to_911_s": round(statistics.median(acted), 3) if acted else None,
+        "red_flag_to_911_max_s": round(max(acted), 3) if acted else None,
+        "red_flags": f"{len(acted)}/{len(flags)} to 911 at once, "
+        f"{sum(how == 'check' for _, how in flags)} checked first, "
+        f"{sum(how == 'missed' for _, how in flags)} missed",
+        "red_flag_each": [f"{d:.2f} {how}" for d, how in flags],
         "real_time_factor": round(processing / audio, 3),
         "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
     }
