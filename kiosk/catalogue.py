@@ -163,6 +163,17 @@ class UnderstandingWords(_Data):
             raise ValueError(f"sounds_like: not a question kind: {sorted(unknown)}")
         return v
 
+    def everyday(self, text: str, kind: QuestionKind | None) -> str | None:
+        """The heard text with its look-alike words read as the everyday ones they are
+        often made of at a question of this kind ("slipped" as "slept"; at the score
+        question "fall" as "four"); None if it has none."""
+        alike = {
+            **self.sounds_like.get("any", {}),
+            **(self.sounds_like.get(kind, {}) if kind else {}),
+        }
+        words = text.lower().split()
+        return " ".join(alike.get(w, w) for w in words) if set(words) & set(alike) else None
+
 
 class Negation(_Data):
     extra_preceding: tuple[str, ...]

@@ -239,10 +239,7 @@ class Dialog:
         """The utterance with look-alike words read as the everyday ones they are often
         made of, at this turn (the catalogue's ``sounds_like``); None if it has none."""
         q = self._question_at(turn)
-        table = self.c.understanding.sounds_like
-        alike = {**table.get("any", {}), **(table.get(q.kind, {}) if q else {})}
-        words = text.lower().split()
-        return " ".join(alike.get(w, w) for w in words) if set(words) & set(alike) else None
+        return self.c.understanding.everyday(text, q.kind if q else None)
 
     def _read(self, text: str, turn: str) -> Understanding:
         """Understand what was said as an answer at ``turn``."""

@@ -389,3 +389,13 @@ def test_ranges_take_the_worse_end(u: Understander) -> None:
 def test_words_nothing_was_made_of_are_counted(u: Understander, text: str, unplaced: int) -> None:
     """What shows a "no, but ..." whose rest was misheard (kiosk.dialog._lost_but)."""
     assert u(text, expecting=QuestionKind.yes_no).unplaced == unplaced
+
+
+def test_look_alike_words_are_read_as_the_everyday_ones_for_the_question_kind() -> None:
+    """The catalogue's ``sounds_like`` (answers.toml): what the dialog checks a spoken
+    red flag against before acting on it."""
+    words = load().understanding
+    assert words.everyday("i slipped on it", None) == "i slept on it"  # any question
+    assert words.everyday("about a fall", QuestionKind.severity) == "about a four"
+    assert words.everyday("i had a fall", QuestionKind.yes_no) is None  # a fall, there
+    assert words.everyday("no chest pain", QuestionKind.severity) is None
