@@ -10,6 +10,7 @@ land in the next one's file. One process per sentence makes that impossible.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import io
 import sys
 import tempfile
@@ -18,9 +19,30 @@ import wave
 from pathlib import Path
 
 
+def keep_the_last_samples() -> None:
+    """pyttsx3's espeak driver writes the file when the end-of-message event arrives and
+    only after that adds the same callback's samples, so when espeak hands over its last
+    samples together with that event they are lost ("Call nine one one now." came out
+    0.6 s short under load). Adding them first keeps them."""
+    from pyttsx3.drivers.espeak import EspeakDriver
+
+    original = EspeakDriver._onSynth
+    if getattr(original, "keeps_last_samples", False):
+        return
+
+    def on_synth(self: EspeakDriver, wav: int, numsamples: int, events: object) -> int:
+        if numsamples > 0 and self._speaking:
+            self._data_buffer += ctypes.string_at(wav, numsamples * ctypes.sizeof(ctypes.c_short))
+        return original(self, wav, 0, events)
+
+    on_synth.keeps_last_samples = True  # type: ignore[attr-defined]
+    EspeakDriver._onSynth = on_synth  # type: ignore[method-assign]
+
+
 def render(text: str, rate: int) -> bytes:
     import pyttsx3
 
+    keep_the_last_samples()
     with tempfile.TemporaryDirectory(prefix="kiosk-tts-") as tmp:
         path = Path(tmp) / "say.wav"
         engine = pyttsx3.init()
