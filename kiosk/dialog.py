@@ -72,7 +72,10 @@ LOST_WORDS = 3
 """A spoken "no" followed by at least this many words nothing was made of is, on an
 emergency question, a "no, but ..." whose "but" was lost (see ``Dialog._lost_but``).
 On one tune voice's 15 dB traces a plain "no" was followed by this many in 2 of 260
-answers, both heard as "no" by the other decode too."""
+answers, both heard as "no" by the other decode too. On two tune voices' traces (15 dB,
+about 700 answers to emergency questions) the rule, with denials of the sign itself,
+takes 8 answers as not understood, and all 8 were a red flag after "no, but" or
+"uh huh": none was a plain "no"."""
 
 MAX_FIXES = 2
 """Rounds of read-back correction before the guidance is given anyway."""
