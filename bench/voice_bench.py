@@ -52,15 +52,21 @@ from kiosk.understanding import Understander  # noqa: E402
 from kiosk.voice import StablePartial  # noqa: E402
 from tests.synth import Voice as Patient  # noqa: E402
 from tests.synth import say  # noqa: E402
+from tests.test_voice_recognition import RED_FLAGS as RED_FLAG_SENTENCES  # noqa: E402
 
 ANSWERS = ["no", "yes", "I don't think so", "about a six", "nope", "not really"]
 RED_FLAGS = [
-    "no, but I can't really feel my legs",
-    "I can't breathe",
-    "my chest feels tight",
-    "I lost control of my bladder",
-    "the pain goes into my left arm",
-    "I coughed up blood",
+    sentence
+    for sentence, field in RED_FLAG_SENTENCES  # the recognition tests' own sentences
+    if field
+    in (
+        "legs_loss_of_feeling",
+        "shortness_of_breath",
+        "chest_pain",
+        "bladder_bowel_problems",
+        "pain_spreads_to_arm_jaw_or_neck",
+        "coughing_blood",
+    )
 ]
 """Each said to the first screening question, then more talk (the person goes on)."""
 GOES_ON = "and I have been to the shops this morning"
@@ -90,7 +96,7 @@ def flag_to_911(
     turn = Listen("chest_pain", cat.question("chest_pain").kind)
     rec = engine.start(grammars.for_turn(turn.turn, turn.kind, engine.free_recognition))
     stable = StablePartial(2)
-    fed, spent, heard = 0.0, 0.0, None
+    fed, heard = 0.0, None
     for start in range(0, len(data), BLOCK_BYTES):
         t0 = time.perf_counter()
         hyp = rec.accept(data[start : start + BLOCK_BYTES])
@@ -106,7 +112,8 @@ def flag_to_911(
             if emergency:
                 voice.render(emergency[0].text)
             spent = time.perf_counter() - t0
-            how = "911" if emergency else ("check" if dialog.s.turn == "check" else "missed")
+            checked = any(isinstance(a, Listen) and a.turn == "check" for a in actions)
+            how = "911" if emergency else ("check" if checked else "missed")
             return fed - seconds(flag) + spent, how
     return fed - seconds(flag), "missed"
 

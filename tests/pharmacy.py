@@ -285,7 +285,7 @@ class Pharmacy:
             text = pick_answer(listen.turn, answers, default, used)
             if knows:
                 text = truthful(self.c, listen.turn, answers, knows) or text
-                text = read_back(listen.turn, answers, text, dialog.report, knows)
+                text = read_back(self.c, listen.turn, answers, text, dialog.report, knows)
             speech = self.recording(text, voice, rate) if text else b""
             lead = int(SAMPLE_RATE * 0.4)
             x = np.concatenate([np.zeros(lead), _f(speech)])
@@ -428,7 +428,12 @@ def put_right(heard: SymptomReport, truth: SymptomReport) -> str | None:
 
 
 def read_back(
-    turn: str, answers: dict[str, Any], scripted: str, heard: SymptomReport, truth: SymptomReport
+    c: Catalogue,
+    turn: str,
+    answers: dict[str, Any],
+    scripted: str,
+    heard: SymptomReport,
+    truth: SymptomReport,
 ) -> str:
     """What the patient says to the read-back ("You said ... Is that right?") and to
     "What should I change?": a read-back that is wrong is put right, one thing at a time,
@@ -444,5 +449,5 @@ def read_back(
         return f"no, {wrong}" if turn == "readback" else wrong
     if turn == "fix" or "fix" in answers:
         return scripted
-    agrees = scripted.split(",")[0].strip().lower() not in ("no", "nope", "nah")
+    agrees = scripted.split(",")[0].strip().lower() not in c.answers.no
     return scripted if agrees else "yes"

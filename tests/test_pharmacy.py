@@ -77,7 +77,7 @@ def test_a_wrong_read_back_is_put_right_in_words_the_kiosk_understands(
     assert isinstance(truth, SymptomReport)
     truth = with_value(truth, "onset", Onset.gradual)  # "slowly", had it been asked
     heard = with_value(truth, name, wrong)
-    said_ = read_back("readback", answers, answers["readback"], heard, truth)
+    said_ = read_back(CAT, "readback", answers, answers["readback"], heard, truth)
     assert said_.startswith("no, ")
     u = Understander(CAT)(said_, correction=True, today=TODAY)
     fixed = apply(heard, mention_updates(u, override=True).updates)  # as the dialog does
@@ -86,18 +86,21 @@ def test_a_wrong_read_back_is_put_right_in_words_the_kiosk_understands(
     if u.duration_days is not None:
         fixed = with_value(fixed, "duration_days", u.duration_days)
     assert get_value(fixed, name) == get_value(truth, name), said_
-    fix = read_back("fix", answers, "no", heard, truth)
+    fix = read_back(CAT, "fix", answers, "no", heard, truth)
     assert fix == said_.removeprefix("no, ")
 
 
 def test_a_right_read_back_is_agreed_to() -> None:
     answers, truth = _story("s_desk_three_days")
     assert isinstance(truth, SymptomReport)
-    assert read_back("readback", answers, "that's right", truth, truth) == "that's right"
+    assert read_back(CAT, "readback", answers, "that's right", truth, truth) == "that's right"
     # no read-back scripted: the default ("no") was said to a read-back that was right
-    assert read_back("readback", {}, "no", truth, truth) == "yes"
+    assert read_back(CAT, "readback", {}, "no", truth, truth) == "yes"
     # a scripted objection with its own fix (a red flag said again) is kept
-    assert read_back("readback", {"fix": "I can't control my bladder"}, "no", truth, truth) == "no"
+    assert (
+        read_back(CAT, "readback", {"fix": "I can't control my bladder"}, "no", truth, truth)
+        == "no"
+    )
 
 
 def _make(path: str) -> int:
