@@ -121,6 +121,15 @@ class Answers(_Data):
     clause_final: tuple[str, ...]
 
 
+class WakeWords(_Data):
+    """What wakes the idle kiosk (answers.toml [wake]; kiosk/wake.py)."""
+
+    calls: tuple[str, ...]
+    own_pain: tuple[str, ...]
+    small_words: tuple[str, ...]
+    other_words: int = Field(ge=0, le=10)
+
+
 class Commands(_Data):
     repeat: tuple[str, ...]
     start_over: tuple[str, ...]
@@ -261,6 +270,7 @@ class Catalogue(_Data):
     questions: tuple[Question, ...]
     mentions: Mentions
     answers: Answers
+    wake: WakeWords
     commands: Commands
     understanding: UnderstandingWords
     negation: Negation
@@ -418,6 +428,7 @@ def load(language: str = "en") -> Catalogue:
         questions=tuple(Question(**q) for q in _read(d, "questions")["question"]),
         mentions=Mentions(sets=_mention_sets(_read(d, "mentions"))),
         answers=Answers(**answers["answers"]),
+        wake=WakeWords(**answers["wake"]),
         commands=Commands(**answers["commands"]),
         understanding=UnderstandingWords(**answers["understanding"]),
         negation=Negation(**answers["negation"]),

@@ -30,7 +30,8 @@ from kiosk.events import Event, Finish, Heard, Listen, Priority, Say, Silence, S
 from kiosk.grammar import Grammars
 from kiosk.recognizer import SAMPLE_RATE, Engine, Recognition
 from kiosk.speech import Voice
-from kiosk.understanding import Understander
+from kiosk.understanding import Understander, Understanding
+from kiosk.wake import Wake, wake
 
 log = logging.getLogger(__name__)
 
@@ -194,27 +195,40 @@ class VoiceKiosk:
         return Dialog(self.c, self.understander, self.today(), self.walk_away_silences)
 
     def wait_for_someone(self) -> Heard:
-        """Idle until someone speaks; returns what they said (it may be a red flag, so
-        it comes with its second opinion, read as at the start of a session)."""
+        """Idle until someone speaks *to* the kiosk (kiosk/wake.py decides; small talk
+        nearby is let go); returns what they said, with its second opinion, to start the
+        session with (it may be a red flag)."""
         probe = self._dialog()
         probe.start()
+
+        def read(text: str) -> Understanding:
+            return self.understander(text, expecting=None, today=self.today())
+
         while True:
-            recognition = self.engine.start(
-                None if self.engine.free_recognition else self.grammars.everything()
-            )
-            seconds = 0.0
-            for block in self.mic.blocks(stop_after=self.settings.max_utterance):
-                self.heartbeat()
-                seconds += len(block) / 2 / SAMPLE_RATE
-                hyp = recognition.accept(block)
-                if hyp is not None and hyp.final and hyp.text:
-                    return self._with_opinion(hyp.text, recognition, probe)
-                if hyp is not None and hyp.final:
-                    break
-            else:
-                hyp = recognition.finish()
-                if hyp.text:
-                    return self._with_opinion(hyp.text, recognition, probe)
+            text, recognition = self._idle_utterance()
+            if not text:
+                continue
+            free = self.engine.free_recognition
+            second = "" if free else recognition.second_opinion()
+            heard = Heard(text, spoken=True, second=second)
+            if self.debug_transcripts:
+                log.warning("DEBUG TRANSCRIPT idle: %r (second opinion %r)", text, second)
+            said = text if free else second  # the free-vocabulary decode
+            what, first = wake(self.c.wake, heard, said, probe.red_flag_in, read)
+            if what is not Wake.stay_idle:
+                return first
+
+    def _idle_utterance(self) -> tuple[str, Recognition]:
+        """The next thing said near the idle kiosk ("" after a stretch of silence)."""
+        recognition = self.engine.start(
+            None if self.engine.free_recognition else self.grammars.everything()
+        )
+        for block in self.mic.blocks(stop_after=self.settings.max_utterance):
+            self.heartbeat()
+            hyp = recognition.accept(block)
+            if hyp is not None and hyp.final:
+                return hyp.text, recognition
+        return recognition.finish().text, recognition
 
     def run(self, sessions: int | None = None) -> None:
         """Session after session (or ``sessions`` of them); nothing carries over."""

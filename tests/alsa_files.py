@@ -90,7 +90,12 @@ class FifoMicrophone:
     * ``"stall"``: keeps the pipe open and delivers nothing more, like a wedged USB
       microphone (reads block in the driver);
     * ``"unplug"``: removes the pipe once the kiosk closes the stream, so the next open
-      fails like an unplugged device.
+      fails like an unplugged device;
+    * ``"quiet"``: silence from then on, across listen turns, like a room gone quiet.
+
+    ``pace`` delivers it at the device's real rate, as a microphone does (the ``null``
+    slave under the file plugin would let the kiosk read a whole recording at once);
+    ``rate`` is the device's.
 
     Each time the kiosk opens the microphone the pipe is reopened, so delivery carries on
     across listen turns where it left off.
@@ -98,9 +103,12 @@ class FifoMicrophone:
 
     CHUNK = 4410 * 2
 
-    def __init__(self, path: Path, audio: bytes, then: str) -> None:
+    def __init__(
+        self, path: Path, audio: bytes, then: str, pace: bool = False, rate: int = RATE
+    ) -> None:
         os.mkfifo(path)
         self.path, self.audio, self.then = path, audio, then
+        self.pace = self.CHUNK / 2 / rate if pace else 0.0
         self.opens = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._feed, daemon=True)
@@ -123,14 +131,21 @@ class FifoMicrophone:
     def _feed(self) -> None:
         fd = self._open()
         sent = 0
+        clock = time.monotonic()
         while fd is not None and not self._stop.is_set():
-            if sent >= len(self.audio):
+            if sent >= len(self.audio) and self.then != "quiet":
                 break
+            chunk = self.audio[sent : sent + self.CHUNK] or bytes(self.CHUNK)
             try:
-                sent += os.write(fd, self.audio[sent : sent + self.CHUNK])
+                done = os.write(fd, chunk)
+                sent += done if sent < len(self.audio) else 0
             except BrokenPipeError:  # the kiosk closed the stream: wait for the next open
                 os.close(fd)
                 fd = self._open()
+                continue
+            if self.pace:
+                clock += self.pace * done / self.CHUNK
+                time.sleep(max(0.0, clock - time.monotonic()))
         if fd is None:
             return
         if self.then == "stall":

@@ -1,0 +1,162 @@
+"""Waking up on purpose: was what the idle kiosk heard said *to* it?
+
+A pharmacy floor is never quiet. The idle kiosk used to start a session on anything it
+recognized, and pocketsphinx, limited to the catalogue's phrases, makes small talk into
+catalogue phrases ("did you find the shampoo" as "soiled the bed coughing..."): 20
+sessions in five minutes of chatter, 19 ending in "Call 911" said to nobody. The
+independent, free-vocabulary decode of the same audio makes small talk into small talk,
+so what it heard is what says whether someone is talking to the kiosk.
+
+A session starts when the free decode is
+
+* a call for the kiosk's attention or talk of one's own back pain (answers.toml
+  [wake]), with little else in the same breath: "hi, how are you doing" is one customer
+  greeting another;
+
+or when a red flag is heard. A red flag both decodes carry starts the session with the
+emergency guidance at once, as it would in any turn. One only the grammar's decode
+carries starts the session with its check ("I heard that ... Is that right?") when the
+free decode is addressed to the kiosk or carries a red flag of its own, or when the
+grammar's decode is that red flag and little else and the free decode names the same
+sign at least vaguely or calls for the kiosk ("my chest feels tight" / "my chest the
+old site"; "i can't walk" / "help i can love it"); otherwise it is small talk made into
+a catalogue phrase ("i've fainted going during laborer" / "i think it's going to rain
+later"), and nothing happens. Pure: the caller hands in both decodes, the dialog's own
+red-flag test and the understanding.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from enum import StrEnum
+from functools import cache
+
+from kiosk.catalogue import WakeWords, expand
+from kiosk.events import Heard
+from kiosk.rules import EMERGENCY_FIELDS
+from kiosk.symptoms import Answer
+from kiosk.understanding import Understanding
+
+CHATTY = 6
+"""An utterance whose free decode has more than this many words nothing was made of is
+someone in the middle of a conversation, red flag or not ("...i only opt to have a fall
+last winter but he's been fighting is helping at all", 30 words of small talk): the
+idle kiosk lets it go, unless it calls for the kiosk ("excuse me ... i fell off a
+ladder"), and then any red flag in it is checked before it is acted on. Checked
+without a call, such chatter went on into the check and its "it is" (a "yes") ended in
+"Call 911". In a session the same two decodes act at once: there the person is known
+to be answering."""
+
+COMPACT = 1
+"""A red flag heard by the grammar's decode alone is taken as said to the kiosk (and
+checked) only if at most this many of its words are unplaced: a person telling the
+kiosk "my chest feels tight" comes out as just that; small talk forced into the
+catalogue's phrases comes out as a red flag among fragments. On 20 minutes of tune
+chatter, 3 of 134 utterances were a red flag with at most one unplaced word, and none of
+them had the same sign in the free decode."""
+
+
+class Wake(StrEnum):
+    stay_idle = "stay_idle"
+    """Not said to the kiosk: it goes on listening, and nothing is recorded."""
+    greet = "greet"
+    """Someone addressed it: a session starts with the greeting."""
+    red_flag = "red_flag"
+    """A red flag: the session starts with it (at once, or with its check)."""
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9']+", text.lower())
+
+
+@cache
+def _phrases(words: WakeWords) -> tuple[tuple[str, ...], ...]:
+    """Every call and back-pain phrase as a word sequence, longest first (so "hello
+    there" is taken whole before "hello")."""
+    groups = (words.calls, words.own_pain)
+    plain = {tuple(_words(p)) for group in groups for x in group for p in expand(x)}
+    return tuple(sorted(plain, key=len, reverse=True))
+
+
+def calls(words: WakeWords, text: str) -> bool:
+    """Does the utterance call for the kiosk anywhere in it ("hello", "excuse me")?"""
+    said = _words(text)
+    phrases = {tuple(_words(p)) for x in words.calls for p in expand(x)}
+    return any(
+        tuple(said[i : i + len(p)]) == p for p in phrases for i in range(len(said) - len(p) + 1)
+    )
+
+
+def addressed(words: WakeWords, text: str) -> bool:
+    """Is this a call for the kiosk's attention or talk of one's own back pain, with at
+    most ``words.other_words`` other words besides small ones?"""
+    said = _words(text)
+    covered = [False] * len(said)
+    found = False
+    for phrase in _phrases(words):
+        n = len(phrase)
+        for i in range(len(said) - n + 1):
+            if tuple(said[i : i + n]) == phrase:
+                covered[i : i + n] = [True] * n
+                found = True
+    if not found:
+        return False
+    small = set(words.small_words)
+    others = [w for w, c in zip(said, covered, strict=True) if not c and w not in small]
+    return len(others) <= words.other_words
+
+
+def _signs(u: Understanding, definite: bool) -> set[str]:
+    return {
+        m.field
+        for m in u.mentions
+        if m.value == Answer.yes and m.field in EMERGENCY_FIELDS and (m.definite or not definite)
+    }
+
+
+def same_sign(grammar: Understanding, free: Understanding) -> bool:
+    """Does the free decode name the grammar decode's red flag, if only vaguely ("my
+    chest feels tight" / "my chest feels type")?"""
+    return bool(_signs(grammar, definite=True) & _signs(free, definite=False))
+
+
+def _compact_and_near(
+    words: WakeWords, text: str, free: str, read: Callable[[str], Understanding]
+) -> bool:
+    """A red flag and little else ("i can't walk"), with its sign or a call for the kiosk
+    in the free decode ("help i can love it")."""
+    grammar = read(text)
+    if grammar.unplaced > COMPACT:
+        return False
+    return calls(words, free) or same_sign(grammar, read(free))
+
+
+def wake(
+    words: WakeWords,
+    heard: Heard,
+    free: str,
+    red_flag_in: Callable[[str | Heard], bool],
+    read: Callable[[str], Understanding],
+) -> tuple[Wake, Heard]:
+    """What the idle kiosk does about an utterance, and the utterance the session starts
+    with. ``heard`` is the recognizer's result with its second opinion (if any); ``free``
+    is the free-vocabulary decode of the same audio (``heard.text`` itself on an engine
+    whose own decode is free); ``red_flag_in`` is the dialog's test and ``read`` the
+    understanding, both as at the start of a session."""
+    talk = read(free).unplaced > CHATTY
+    if talk and not calls(words, free):
+        return Wake.stay_idle, heard  # someone in the middle of a conversation
+    if red_flag_in(heard):  # both decodes carry it: acted on at once, as in any turn
+        return Wake.red_flag, Heard(heard.text, spoken=True) if talk else heard
+    to_me = addressed(words, free)
+    free_flag = free != heard.text and red_flag_in(free)
+    if red_flag_in(heard.text) and (
+        to_me or free_flag or _compact_and_near(words, heard.text, free, read)
+    ):
+        return Wake.red_flag, heard  # the session checks it first
+    if free_flag:
+        # only the free decode heard a red flag: the session starts from that reading,
+        # and checks it against the grammar's
+        return Wake.red_flag, Heard(free, spoken=True, second=heard.text)
+    return (Wake.greet if to_me else Wake.stay_idle), heard

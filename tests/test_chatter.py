@@ -1,0 +1,145 @@
+"""Small talk near the idle kiosk, through the real recognizer, the real speech output
+and the real outcome log; counted with ``kiosk report``, as the pharmacy would. The
+room is tests/room.py's stand-in (room time, not wall-clock time); the real PortAudio
+path with chatter is in test_alsa_kiosk.py. The hour-long figure is
+bench/chatter_bench.py's (README); this is the floor CI holds: a few minutes of the tune
+crowd's chatter start nothing, and someone who then speaks to the kiosk is answered."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from kiosk.audio import read_wav
+from kiosk.catalogue import load
+from kiosk.events import Ending, Finish
+from kiosk.outcomes import OutcomeLog
+from kiosk.recognizer import SAMPLE_RATE, PocketsphinxEngine
+from kiosk.rules import Disposition
+from kiosk.speech import Voice
+from kiosk.understanding import Understander
+from kiosk.voice import ListenSettings, VoiceKiosk
+from tests.chatter import TUNE, chatter
+from tests.pharmacy import said
+from tests.room import Room, RoomClosed, mix
+from tests.synth import Voice as Patient
+from tests.synth import available
+
+pytestmark = pytest.mark.skipif(
+    not (available("flite") and available("espeak-ng")), reason="needs flite and espeak-ng"
+)
+
+CAT = load()
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class TimedRoom(Room):
+    """The stand-in room, noting the room time of everything the kiosk says."""
+
+    said_at: list[float] = field(default_factory=list)
+
+    def play(self, samples: np.ndarray, rate: int) -> None:
+        self.said_at.append(self.now)
+        super().play(samples, rate)
+
+
+@pytest.fixture(scope="module")
+def audio(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("chatter-audio")
+
+
+def run_kiosk(room: Room, state: Path, sessions: int | None = None) -> list[Finish]:
+    log = OutcomeLog(state / "outcomes.sqlite3")
+    ends: list[Finish] = []
+
+    def record(end: Finish, started: object, seconds: float) -> None:
+        ends.append(end)
+        log.record(end, started, seconds)  # type: ignore[arg-type]
+
+    kiosk = VoiceKiosk(
+        CAT,
+        Understander(CAT),
+        PocketsphinxEngine(),
+        room,
+        room,
+        Voice(rate=170, spoken=CAT.spoken),
+        ListenSettings(),
+        today=lambda: date(2026, 11, 18),
+        on_finish=record,
+    )
+    try:
+        kiosk.run(sessions)
+    except RoomClosed:
+        pass  # the room's time is up
+    finally:
+        kiosk.voice.close()
+    return ends
+
+
+def report(state: Path) -> list[str]:
+    """`kiosk report`'s rows (one per day), as the pharmacy reads them."""
+    out = subprocess.run(
+        [str(Path(sys.executable).parent / "kiosk"), "report"],
+        env={**os.environ, "KIOSK_STATE_DIR": str(state)},
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    )
+    return out.stdout.splitlines()[1:]
+
+
+def speech(text: str, folder: Path) -> bytes:
+    return read_wav(said(text, Patient("flite", "slt"), folder / f"{text}.wav", SAMPLE_RATE))
+
+
+def then_someone_says(background: bytes, words: bytes, at: float) -> bytes:
+    """The room's recording with ``words`` said at ``at`` seconds, over whatever else."""
+    start = int(at * SAMPLE_RATE) * 2
+    return mix(background, bytes(start) + words)
+
+
+def test_three_minutes_of_small_talk_start_nothing(tmp_path: Path, audio: Path) -> None:
+    """Before the kiosk woke on purpose, five minutes of this chatter started two
+    sessions, both ending in "Call 911" said to nobody."""
+    room = TimedRoom(background=chatter(TUNE, 180, audio, seed=0), limit=180)
+    ends = run_kiosk(room, tmp_path)
+    assert room.said_at == []  # not a word to the chatter
+    assert ends == []
+    assert report(tmp_path) == []  # nothing recorded: no session was started
+
+
+def walks_up(
+    tmp_path: Path, audio: Path, words: str, sessions: int = 1
+) -> tuple[TimedRoom, list[Finish]]:
+    background = chatter(TUNE, 60, audio, seed=3)
+    room = TimedRoom(
+        background=then_someone_says(background, speech(words, audio), at=62.0), limit=240
+    )
+    return room, run_kiosk(room, tmp_path, sessions)
+
+
+def test_someone_who_says_hello_after_the_chatter_is_greeted(tmp_path: Path, audio: Path) -> None:
+    room, ends = walks_up(tmp_path, audio, "hello")
+    assert len(ends) == 1 and ends[0].ending is Ending.no_response  # then said nothing
+    assert room.said_at[0] >= 62.0  # nothing was said to the chatter before it
+    assert len(report(tmp_path)) == 1
+
+
+def test_a_red_flag_said_to_the_idle_kiosk_gets_call_911_at_once(
+    tmp_path: Path, audio: Path
+) -> None:
+    room, ends = walks_up(tmp_path, audio, "I have chest pain and I can't breathe")
+    assert len(ends) == 1
+    decision = ends[0].decision
+    assert decision is not None and decision.disposition is Disposition.emergency
+    assert room.said_at[0] >= 62.0
+    assert len(room.said_at) == 2  # the emergency guidance, twice: no greeting, no check
