@@ -214,7 +214,7 @@ class VoiceKiosk:
             if self.debug_transcripts:
                 log.warning("DEBUG TRANSCRIPT idle: %r (second opinion %r)", text, second)
             said = text if free else second  # the free-vocabulary decode
-            what, first = wake(self.c.wake, heard, said, probe.red_flag_in, read)
+            what, first = wake(self.c, heard, said, probe.red_flag_in, read)
             if what is not Wake.stay_idle:
                 return first
 

@@ -32,7 +32,7 @@ from collections.abc import Callable
 from enum import StrEnum
 from functools import cache
 
-from kiosk.catalogue import WakeWords, expand
+from kiosk.catalogue import Catalogue, WakeWords, expand
 from kiosk.events import Heard
 from kiosk.rules import EMERGENCY_FIELDS
 from kiosk.symptoms import Answer
@@ -47,6 +47,8 @@ ladder"), and then any red flag in it is checked before it is acted on. Checked
 without a call, such chatter went on into the check and its "it is" (a "yes") ended in
 "Call 911". In a session the same two decodes act at once: there the person is known
 to be answering."""
+
+SIGN_WORD_LETTERS = 4
 
 COMPACT = 1
 """A red flag heard by the grammar's decode alone is taken as said to the kiosk (and
@@ -121,19 +123,52 @@ def same_sign(grammar: Understanding, free: Understanding) -> bool:
     return bool(_signs(grammar, definite=True) & _signs(free, definite=False))
 
 
+_SIGN_WORDS: dict[int, frozenset[str]] = {}
+
+
+def sign_words(c: Catalogue) -> frozenset[str]:
+    """The words of the catalogue's red-flag phrases that carry meaning: four letters
+    or more, and not the small words calls and answers are made of ("legs", "control";
+    not "did", "got"). Made once per catalogue (``load`` keeps one per language)."""
+    if id(c) not in _SIGN_WORDS:
+        _SIGN_WORDS[id(c)] = _sign_words(c)
+    return _SIGN_WORDS[id(c)]
+
+
+def _sign_words(c: Catalogue) -> frozenset[str]:
+    fields = {*EMERGENCY_FIELDS, "injury"}
+    said = {
+        w
+        for (name, _), sets in c.mentions.sets.items()
+        if name in fields
+        for phrase in (*sets.names, *sets.statements, *sets.hints)
+        for plain in expand(phrase)
+        for w in _words(plain)
+    }
+    small = {
+        w
+        for group in (c.wake.small_words, c.commands.politeness, c.understanding.fillers)
+        for phrase in group
+        for w in _words(phrase)
+    }
+    return frozenset(w for w in said - small if len(w) >= SIGN_WORD_LETTERS)
+
+
 def _compact_and_near(
-    words: WakeWords, text: str, free: str, read: Callable[[str], Understanding]
+    c: Catalogue, text: str, free: str, read: Callable[[str], Understanding]
 ) -> bool:
-    """A red flag and little else ("i can't walk"), with its sign or a call for the kiosk
-    in the free decode ("help i can love it")."""
+    """A red flag and little else ("i can't walk"), with its sign, a word of it or a
+    call for the kiosk in the free decode ("help i can love it"; "yes my legs went numb"
+    / "yes my legs lennon")."""
     grammar = read(text)
     if grammar.unplaced > COMPACT:
         return False
-    return calls(words, free) or same_sign(grammar, read(free))
+    shared = set(_words(text)) & set(_words(free)) & sign_words(c)
+    return bool(shared) or calls(c.wake, free) or same_sign(grammar, read(free))
 
 
 def wake(
-    words: WakeWords,
+    c: Catalogue,
     heard: Heard,
     free: str,
     red_flag_in: Callable[[str | Heard], bool],
@@ -144,6 +179,7 @@ def wake(
     is the free-vocabulary decode of the same audio (``heard.text`` itself on an engine
     whose own decode is free); ``red_flag_in`` is the dialog's test and ``read`` the
     understanding, both as at the start of a session."""
+    words = c.wake
     talk = read(free).unplaced > CHATTY
     if talk and not calls(words, free):
         return Wake.stay_idle, heard  # someone in the middle of a conversation
@@ -152,7 +188,7 @@ def wake(
     to_me = addressed(words, free)
     free_flag = free != heard.text and red_flag_in(free)
     if red_flag_in(heard.text) and (
-        to_me or free_flag or _compact_and_near(words, heard.text, free, read)
+        to_me or free_flag or _compact_and_near(c, heard.text, free, read)
     ):
         return Wake.red_flag, heard  # the session checks it first
     if free_flag:

@@ -37,7 +37,7 @@ def decide(
         return understander(t, expecting=None, today=TODAY)
 
     heard = Heard(text, spoken=True, second=free if second is None else second)
-    return wake(CAT.wake, heard, free, probe.red_flag_in, read)
+    return wake(CAT, heard, free, probe.red_flag_in, read)
 
 
 @pytest.mark.parametrize(
