@@ -429,9 +429,11 @@ class PocketsphinxRecognition:
         d.end_utt()  # type: ignore[attr-defined]
         hyp = d.hyp()  # type: ignore[attr-defined]
         logmath = d.logmath  # type: ignore[attr-defined]
+        # seg() is None, not empty, when the search found no path (an hour of chatter at
+        # the idle kiosk crashed the kiosk here once)
         words = tuple(
             Word(seg.word.split("(")[0], float(logmath.exp(seg.prob)))
-            for seg in d.seg()  # type: ignore[attr-defined]
+            for seg in d.seg() or ()  # type: ignore[attr-defined]
             if not seg.word.startswith(("<", "["))
         )
         return Hypothesis(_clean(hyp.hypstr) if hyp else "", words, final=True)

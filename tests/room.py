@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from kiosk.audio import to_recognizer_rate
 from kiosk.recognizer import SAMPLE_RATE
 
 BLOCK_BYTES = int(SAMPLE_RATE * 0.1) * 2
@@ -55,6 +56,38 @@ def mix(*tracks: bytes) -> bytes:
     return _pcm(out)
 
 
+@dataclass(frozen=True)
+class Echo:
+    """How the room gives the kiosk's own voice back to its microphone: the direct path
+    after ``delay`` seconds (loudspeaker to microphone, plus the sound card's buffers)
+    at ``gain_db``, and a little reverberation (a decaying noise tail of ``rt60``
+    seconds, ``reverb_db`` below the direct path)."""
+
+    delay: float = 0.05
+    gain_db: float = -10.0
+    rt60: float = 0.3
+    reverb_db: float = -12.0
+    seed: int = 0
+
+    def response(self) -> np.ndarray:
+        """The impulse response at 16 kHz."""
+        n = int(SAMPLE_RATE * (self.delay + self.rt60))
+        h = np.zeros(n)
+        start = int(SAMPLE_RATE * self.delay)
+        h[start] = 10 ** (self.gain_db / 20)
+        tail = np.arange(n - start) / SAMPLE_RATE
+        decay = 10 ** (-3 * tail / self.rt60)  # -60 dB at rt60
+        noise = np.random.default_rng(self.seed).normal(0, 1, n - start)
+        reverb = noise * decay / np.sqrt(np.sum((noise * decay) ** 2) or 1.0)
+        h[start:] += reverb * 10 ** ((self.gain_db + self.reverb_db) / 20)
+        return h
+
+    def of(self, pcm: bytes) -> bytes:
+        """What the microphone hears of ``pcm`` (16 kHz), from the moment it is played."""
+        x = np.frombuffer(pcm, dtype=np.int16).astype(np.float64)
+        return _pcm(np.convolve(x, self.response()))
+
+
 @dataclass
 class Room:
     """Microphone and loudspeaker in one: the kiosk listens to it and talks into it.
@@ -73,6 +106,8 @@ class Room:
     """Room seconds after which :class:`RoomClosed` is raised, so no test can hang."""
     margin: float = 0.25
     """The real loudspeaker's quiet margin after playback."""
+    echo: Echo | None = None
+    """The kiosk's own voice coming back into the microphone (None: a dead room)."""
     position: int = 0
     turns: list[tuple[float, float]] = field(default_factory=list)
     """(room time the microphone opened, seconds it listened) for every listen turn."""
@@ -114,6 +149,10 @@ class Room:
 
     def play(self, samples: np.ndarray, rate: int) -> None:
         self.played.append(samples)
+        if self.echo is not None:
+            self._placed.append(
+                (self.position, self.echo.of(to_recognizer_rate(samples, rate).tobytes()))
+            )
         self.position += int((len(samples) / rate + self.margin) * SAMPLE_RATE) * 2
         if self.now > self.limit:
             raise RoomClosed(f"still talking after {self.limit:g} s of room time")

@@ -155,6 +155,19 @@ def test_turn_abandoned_mid_utterance_does_not_block_the_next(
     assert transcribe(engine, None, read_wav(wav)).text == "yes"
 
 
+def test_an_utterance_the_search_found_no_path_for_is_heard_as_nothing(
+    engine: PocketsphinxEngine,
+) -> None:
+    """Regression: an hour of chatter at the idle kiosk crashed it at the end of one
+    utterance: pocketsphinx's seg() is None, not empty, when the search has no result.
+    That state is hard to reach from audio on purpose, so it is set up directly on the
+    real decoder: an utterance started and ended with nothing decodable in it."""
+    recognition = engine.start(GRAMMARS.everything())
+    recognition.decoder.start_utt()  # type: ignore[attr-defined]
+    recognition._started = True  # as accept() does when the endpointer hears speech
+    assert recognition.finish().text == ""
+
+
 def test_input_ending_mid_sentence_still_gives_the_words(
     engine: PocketsphinxEngine, tmp_path: Path
 ) -> None:

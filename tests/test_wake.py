@@ -166,3 +166,13 @@ def test_a_customer_telling_of_a_fall_last_winter_wakes_nothing(
         "she had a fall last winter and she's been fine since the bus was late again this morning",
     ]:
         assert decide(probe, understander, grammar, free)[0] is Wake.stay_idle, free
+
+
+def test_a_red_flag_sharing_a_word_of_its_sign_with_the_free_decode_is_checked(
+    probe: Dialog, understander: Understander
+) -> None:
+    what, first = decide(probe, understander, "yes my legs went numb", "yes my legs lennon")
+    assert what is Wake.red_flag and not probe.red_flag_in(first)
+    # a shared small word is no such sign ("did you really little weak arms")
+    chat = ("did you really little weak arms", "did you remember your loyalty cards")
+    assert decide(probe, understander, *chat)[0] is Wake.stay_idle
