@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from kiosk import config as config_file
-from kiosk import speech_models
+from kiosk import echo_canceller, speech_models
 from kiosk.audio import DeviceError, Loudspeaker, Microphone, find_device, list_devices
 from kiosk.recognizer import EngineUnavailable, load_engine
 from kiosk.speech import SpeechError, Voice
@@ -98,6 +98,8 @@ def run_checks(config_path: Path | None, test_sentence: str) -> list[Check]:
         return f"{engine.name} loaded{note}"
 
     attempt("speech model", speech_models.HOW_TO_INSTALL, model)
+    # Informational, never a failure: the kiosk works half-duplex.
+    checks.append(Check("barge-in", True, echo_canceller.availability()))
     return checks
 
 

@@ -7,7 +7,7 @@ sessions in five minutes of chatter, 19 ending in "Call 911" said to nobody. The
 independent, free-vocabulary decode of the same audio makes small talk into small talk,
 so what it heard is what says whether someone is talking to the kiosk.
 
-A session starts when the free decode is
+A session starts when either decode is
 
 * a call for the kiosk's attention or talk of one's own back pain (answers.toml
   [wake]), with little else in the same breath: "hi, how are you doing" is one customer
@@ -195,4 +195,8 @@ def wake(
         # only the free decode heard a red flag: the session starts from that reading,
         # and checks it against the grammar's
         return Wake.red_flag, Heard(free, spoken=True, second=heard.text)
-    return (Wake.greet if to_me else Wake.stay_idle), heard
+    # A call or talk of one's back pain that the grammar's decode made out whole, with
+    # little else, counts too: "my upper back hurts" came out exactly so, while the free
+    # decode heard "i had heard that carrots". No small talk came out so (20 minutes of
+    # tune chatter: none), as the grammar leaves other talk in fragments.
+    return (Wake.greet if to_me or addressed(words, heard.text) else Wake.stay_idle), heard

@@ -85,6 +85,15 @@ def test_someone_saying_hello_is_greeted(probe: Dialog, understander: Understand
     assert what is Wake.greet
 
 
+def test_back_pain_the_grammar_made_out_whole_is_greeted(
+    probe: Dialog, understander: Understander
+) -> None:
+    """Regression: "my upper back hurts" came out exactly so from the grammar's decode,
+    and as "i had heard that carrots" from the free one: the kiosk stayed idle."""
+    what, _ = decide(probe, understander, "my upper back hurts", "i had heard that carrots")
+    assert what is Wake.greet
+
+
 def test_small_talk_the_grammar_made_into_a_red_flag_wakes_nothing(
     probe: Dialog, understander: Understander
 ) -> None:
