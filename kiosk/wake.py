@@ -7,7 +7,7 @@ sessions in five minutes of chatter, 19 ending in "Call 911" said to nobody. The
 independent, free-vocabulary decode of the same audio makes small talk into small talk,
 so what it heard is what says whether someone is talking to the kiosk.
 
-A session starts when either decode is
+A session starts when the free decode is
 
 * a call for the kiosk's attention or talk of one's own back pain (answers.toml
   [wake]), with little else in the same breath: "hi, how are you doing" is one customer
@@ -47,8 +47,6 @@ ladder"), and then any red flag in it is checked before it is acted on. Checked
 without a call, such chatter went on into the check and its "it is" (a "yes") ended in
 "Call 911". In a session the same two decodes act at once: there the person is known
 to be answering."""
-
-SIGN_WORD_LETTERS = 4
 
 COMPACT = 1
 """A red flag heard by the grammar's decode alone is taken as said to the kiosk (and
@@ -123,48 +121,15 @@ def same_sign(grammar: Understanding, free: Understanding) -> bool:
     return bool(_signs(grammar, definite=True) & _signs(free, definite=False))
 
 
-_SIGN_WORDS: dict[int, frozenset[str]] = {}
-
-
-def sign_words(c: Catalogue) -> frozenset[str]:
-    """The words of the catalogue's red-flag phrases that carry meaning: four letters
-    or more, and not the small words calls and answers are made of ("legs", "control";
-    not "did", "got"). Made once per catalogue (``load`` keeps one per language)."""
-    if id(c) not in _SIGN_WORDS:
-        _SIGN_WORDS[id(c)] = _sign_words(c)
-    return _SIGN_WORDS[id(c)]
-
-
-def _sign_words(c: Catalogue) -> frozenset[str]:
-    fields = {*EMERGENCY_FIELDS, "injury"}
-    said = {
-        w
-        for (name, _), sets in c.mentions.sets.items()
-        if name in fields
-        for phrase in (*sets.names, *sets.statements, *sets.hints)
-        for plain in expand(phrase)
-        for w in _words(plain)
-    }
-    small = {
-        w
-        for group in (c.wake.small_words, c.commands.politeness, c.understanding.fillers)
-        for phrase in group
-        for w in _words(phrase)
-    }
-    return frozenset(w for w in said - small if len(w) >= SIGN_WORD_LETTERS)
-
-
 def _compact_and_near(
     c: Catalogue, text: str, free: str, read: Callable[[str], Understanding]
 ) -> bool:
-    """A red flag and little else ("i can't walk"), with its sign, a word of it or a
-    call for the kiosk in the free decode ("help i can love it"; "yes my legs went numb"
-    / "yes my legs lennon")."""
+    """A red flag and little else ("i can't walk"), with its sign or a call for the
+    kiosk in the free decode ("help i can love it")."""
     grammar = read(text)
     if grammar.unplaced > COMPACT:
         return False
-    shared = set(_words(text)) & set(_words(free)) & sign_words(c)
-    return bool(shared) or calls(c.wake, free) or same_sign(grammar, read(free))
+    return calls(c.wake, free) or same_sign(grammar, read(free))
 
 
 def wake(
@@ -195,8 +160,7 @@ def wake(
         # only the free decode heard a red flag: the session starts from that reading,
         # and checks it against the grammar's
         return Wake.red_flag, Heard(free, spoken=True, second=heard.text)
-    # A call or talk of one's back pain that the grammar's decode made out whole, with
-    # little else, counts too: "my upper back hurts" came out exactly so, while the free
-    # decode heard "i had heard that carrots". No small talk came out so (20 minutes of
-    # tune chatter: none), as the grammar leaves other talk in fragments.
-    return (Wake.greet if to_me or addressed(words, heard.text) else Wake.stay_idle), heard
+    # Only the free decode's reading counts here: the grammar's decode of small talk
+    # can be a call ("can you help please" for "have you got a raise"), and a session
+    # started on chatter runs on chatter (README). Someone not heard says it again.
+    return (Wake.greet if to_me else Wake.stay_idle), heard

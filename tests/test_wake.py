@@ -85,13 +85,13 @@ def test_someone_saying_hello_is_greeted(probe: Dialog, understander: Understand
     assert what is Wake.greet
 
 
-def test_back_pain_the_grammar_made_out_whole_is_greeted(
+def test_a_call_only_the_grammar_made_out_is_not_enough(
     probe: Dialog, understander: Understander
 ) -> None:
-    """Regression: "my upper back hurts" came out exactly so from the grammar's decode,
-    and as "i had heard that carrots" from the free one: the kiosk stayed idle."""
-    what, _ = decide(probe, understander, "my upper back hurts", "i had heard that carrots")
-    assert what is Wake.greet
+    """The grammar's decode makes calls out of small talk too: a session started on
+    chatter runs on chatter. The free decode decides."""
+    what, _ = decide(probe, understander, "can you help please", "have you got a raise")
+    assert what is Wake.stay_idle
 
 
 def test_small_talk_the_grammar_made_into_a_red_flag_wakes_nothing(
@@ -177,11 +177,11 @@ def test_a_customer_telling_of_a_fall_last_winter_wakes_nothing(
         assert decide(probe, understander, grammar, free)[0] is Wake.stay_idle, free
 
 
-def test_a_red_flag_sharing_a_word_of_its_sign_with_the_free_decode_is_checked(
+def test_a_word_both_decodes_share_is_not_the_sign(
     probe: Dialog, understander: Understander
 ) -> None:
-    what, first = decide(probe, understander, "yes my legs went numb", "yes my legs lennon")
-    assert what is Wake.red_flag and not probe.red_flag_in(first)
-    # a shared small word is no such sign ("did you really little weak arms")
-    chat = ("did you really little weak arms", "did you remember your loyalty cards")
+    """An hour of tune chatter: "my feet keeps going during weaker" / "i think it's
+    going to rain later" share "going" (a word of "going numb"), and was checked, which
+    started a session on chatter."""
+    chat = ("my feet keeps going during weaker", "i think it's going to rain later")
     assert decide(probe, understander, *chat)[0] is Wake.stay_idle
