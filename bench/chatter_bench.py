@@ -24,27 +24,21 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from kiosk.catalogue import load  # noqa: E402
 from kiosk.events import Heard  # noqa: E402
 from kiosk.outcomes import OutcomeLog  # noqa: E402
 from kiosk.recognizer import load_engine  # noqa: E402
-from kiosk.speech import Voice  # noqa: E402
-from kiosk.understanding import Understander  # noqa: E402
-from kiosk.voice import ListenSettings, VoiceKiosk  # noqa: E402
 from tests.chatter import HELD_OUT, TUNE, chatter  # noqa: E402
-from tests.room import Room, RoomClosed  # noqa: E402
+from tests.room import Room, RoomClosed, kiosk_in  # noqa: E402
 
 
 def run(
     crowd: str, minutes: float, engine: str, vosk_model: Path | None, seed: int, why: bool
 ) -> dict:
-    c = load()
     folder = Path(os.environ.get("KIOSK_BENCH_AUDIO", "/tmp/kiosk-bench-audio"))
     folder.mkdir(parents=True, exist_ok=True)
     room = Room(
@@ -54,15 +48,9 @@ def run(
     state = Path(tempfile.mkdtemp(prefix="kiosk-chatter-"))
     log = OutcomeLog(state / "outcomes.sqlite3")
     woken: list[tuple[float, str, str]] = []
-    kiosk = VoiceKiosk(
-        c,
-        Understander(c),
+    kiosk = kiosk_in(
+        room,
         load_engine(engine, vosk_model),
-        room,
-        room,
-        Voice(rate=170, spoken=c.spoken),
-        ListenSettings(),
-        today=lambda: date(2026, 11, 18),
         on_finish=log.record,
         debug_transcripts=why,  # synthetic chatter: nobody's words
     )

@@ -14,11 +14,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
 
 import numpy as np
 
 from kiosk.audio import to_recognizer_rate
-from kiosk.recognizer import SAMPLE_RATE
+from kiosk.catalogue import load
+from kiosk.recognizer import SAMPLE_RATE, Engine, PocketsphinxEngine
+from kiosk.speech import Voice
+from kiosk.understanding import Understander
+from kiosk.voice import VoiceKiosk
 
 BLOCK_BYTES = int(SAMPLE_RATE * 0.1) * 2
 
@@ -156,3 +162,20 @@ class Room:
         self.position += int((len(samples) / rate + self.margin) * SAMPLE_RATE) * 2
         if self.now > self.limit:
             raise RoomClosed(f"still talking after {self.limit:g} s of room time")
+
+
+def kiosk_in(room: Room, engine: Engine | None = None, **options: Any) -> VoiceKiosk:
+    """The whole voice kiosk with this room for microphone and loudspeaker: the real
+    recognizer (pocketsphinx unless given), the real pyttsx3 voice, a fixed date.
+    ``options`` go to VoiceKiosk (``settings``, ``on_finish``, ...)."""
+    c = load()
+    return VoiceKiosk(
+        c,
+        Understander(c),
+        engine or PocketsphinxEngine(),
+        room,  # type: ignore[arg-type]
+        room,  # type: ignore[arg-type]
+        Voice(rate=170, spoken=c.spoken),
+        today=lambda: date(2026, 11, 18),
+        **options,
+    )

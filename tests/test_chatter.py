@@ -11,7 +11,6 @@ import os
 import subprocess
 import sys
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -21,14 +20,11 @@ from kiosk.audio import read_wav
 from kiosk.catalogue import load
 from kiosk.events import Ending, Finish
 from kiosk.outcomes import OutcomeLog
-from kiosk.recognizer import SAMPLE_RATE, PocketsphinxEngine
+from kiosk.recognizer import SAMPLE_RATE
 from kiosk.rules import Disposition
-from kiosk.speech import Voice
-from kiosk.understanding import Understander
-from kiosk.voice import ListenSettings, VoiceKiosk
 from tests.chatter import TUNE, chatter
 from tests.pharmacy import said
-from tests.room import Room, RoomClosed, mix
+from tests.room import Room, RoomClosed, kiosk_in, mix
 from tests.synth import Voice as Patient
 from tests.synth import available
 
@@ -64,17 +60,7 @@ def run_kiosk(room: Room, state: Path, sessions: int | None = None) -> list[Fini
         ends.append(end)
         log.record(end, started, seconds)  # type: ignore[arg-type]
 
-    kiosk = VoiceKiosk(
-        CAT,
-        Understander(CAT),
-        PocketsphinxEngine(),
-        room,
-        room,
-        Voice(rate=170, spoken=CAT.spoken),
-        ListenSettings(),
-        today=lambda: date(2026, 11, 18),
-        on_finish=record,
-    )
+    kiosk = kiosk_in(room, on_finish=record)
     try:
         kiosk.run(sessions)
     except RoomClosed:

@@ -7,17 +7,12 @@ canceller to keep it true."""
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 
 from kiosk.catalogue import load
 from kiosk.events import Ending, Event, Heard, Listen
-from kiosk.recognizer import PocketsphinxEngine
-from kiosk.speech import Voice
-from kiosk.understanding import Understander
-from kiosk.voice import ListenSettings, VoiceKiosk
-from tests.room import Echo, Room
+from kiosk.voice import ListenSettings
+from tests.room import Echo, Room, kiosk_in
 
 CAT = load()
 
@@ -33,16 +28,7 @@ CAT = load()
 )
 def test_the_kiosks_own_voice_is_never_an_answer(echo: Echo) -> None:
     room = Room(echo=echo, limit=600)
-    kiosk = VoiceKiosk(
-        CAT,
-        Understander(CAT),
-        PocketsphinxEngine(),
-        room,
-        room,
-        Voice(rate=170, spoken=CAT.spoken),
-        ListenSettings(no_speech_timeout=2.0),
-        today=lambda: date(2026, 11, 18),
-    )
+    kiosk = kiosk_in(room, settings=ListenSettings(no_speech_timeout=2.0))
     heard: list[Event] = []
     listen = kiosk.listen
 
