@@ -2,8 +2,9 @@
 
 A pharmacy floor is never quiet. The idle kiosk used to start a session on anything it
 recognized, and pocketsphinx, limited to the catalogue's phrases, makes small talk into
-catalogue phrases ("did you find the shampoo" as "soiled the bed coughing..."): 20
-sessions in five minutes of chatter, 19 ending in "Call 911" said to nobody. The
+catalogue phrases ("did you find the shampoo" as "soiled the bed coughing..."): in the
+issue's trial, 20 sessions in five minutes of chatter, 19 ending in "Call 911" said to
+nobody (bench/chatter_bench.py on that code: 2 in five minutes, both "Call 911"). The
 independent, free-vocabulary decode of the same audio makes small talk into small talk,
 so what it heard is what says whether someone is talking to the kiosk.
 
