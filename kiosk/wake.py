@@ -71,40 +71,48 @@ def _words(text: str) -> list[str]:
     return re.findall(r"[a-z0-9']+", text.lower())
 
 
-@cache
-def _phrases(words: WakeWords) -> tuple[tuple[str, ...], ...]:
-    """Every call and back-pain phrase as a word sequence, longest first (so "hello
-    there" is taken whole before "hello")."""
-    groups = (words.calls, words.own_pain)
+def _as_words(groups: tuple[tuple[str, ...], ...]) -> tuple[tuple[str, ...], ...]:
+    """Every phrase of the groups as a word sequence, longest first (so "hello there" is
+    taken whole before "hello")."""
     plain = {tuple(_words(p)) for group in groups for x in group for p in expand(x)}
     return tuple(sorted(plain, key=len, reverse=True))
 
 
+@cache
+def _calls(words: WakeWords) -> tuple[tuple[str, ...], ...]:
+    return _as_words((words.calls,))
+
+
+@cache
+def _calls_and_pain(words: WakeWords) -> tuple[tuple[str, ...], ...]:
+    return _as_words((words.calls, words.own_pain))
+
+
+def _found(phrases: tuple[tuple[str, ...], ...], said: list[str]) -> list[range]:
+    """Where in ``said`` each of the phrases occurs (word positions)."""
+    return [
+        range(i, i + len(p))
+        for p in phrases
+        for i in range(len(said) - len(p) + 1)
+        if tuple(said[i : i + len(p)]) == p
+    ]
+
+
 def calls(words: WakeWords, text: str) -> bool:
     """Does the utterance call for the kiosk anywhere in it ("hello", "excuse me")?"""
-    said = _words(text)
-    phrases = {tuple(_words(p)) for x in words.calls for p in expand(x)}
-    return any(
-        tuple(said[i : i + len(p)]) == p for p in phrases for i in range(len(said) - len(p) + 1)
-    )
+    return bool(_found(_calls(words), _words(text)))
 
 
 def addressed(words: WakeWords, text: str) -> bool:
     """Is this a call for the kiosk's attention or talk of one's own back pain, with at
     most ``words.other_words`` other words besides small ones?"""
     said = _words(text)
-    covered = [False] * len(said)
-    found = False
-    for phrase in _phrases(words):
-        n = len(phrase)
-        for i in range(len(said) - n + 1):
-            if tuple(said[i : i + n]) == phrase:
-                covered[i : i + n] = [True] * n
-                found = True
+    found = _found(_calls_and_pain(words), said)
     if not found:
         return False
+    covered = {i for where in found for i in where}
     small = set(words.small_words)
-    others = [w for w, c in zip(said, covered, strict=True) if not c and w not in small]
+    others = [w for i, w in enumerate(said) if i not in covered and w not in small]
     return len(others) <= words.other_words
 
 

@@ -50,6 +50,26 @@ def closest(heard: str, candidates: dict[str, str]) -> str:
     )
 
 
+def one_session(env: dict[str, str], timeout: float) -> subprocess.CompletedProcess[str]:
+    """`kiosk run` for one session on pocketsphinx, speaking at rate 140."""
+    return subprocess.run(
+        kiosk_command("run", "--engine", "pocketsphinx", "--sessions", "1", "--rate", "140"),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def emergency_seconds() -> float:
+    """How long one rendering of the chest-pain emergency guidance lasts at rate 140
+    (chest pain is the first red flag in the rules, so its reason is the one spoken)."""
+    text = CAT.guidance.disposition["emergency"].guidance.format(
+        reason=CAT.guidance.reasons["emergency.chest_pain"]
+    )
+    return Voice_(rate=140, spoken=CAT.spoken).render(text).seconds
+
+
 @pytest.mark.parametrize("rate", [44_100, 48_000])
 def test_red_flag_heard_through_the_microphone_gets_call_911(tmp_path: Path, rate: int) -> None:
     """A USB microphone and loudspeaker at 44.1 or 48 kHz: the kiosk resamples both ways."""
@@ -62,13 +82,7 @@ def test_red_flag_heard_through_the_microphone_gets_call_911(tmp_path: Path, rat
     env = {**os.environ, "ALSA_CONFIG_PATH": str(conf)}
     devices = subprocess.run(kiosk_command("devices"), env=env, capture_output=True, text=True)
     assert f"default  (in/out, {rate} Hz)" in devices.stdout, devices.stdout
-    run = subprocess.run(
-        kiosk_command("run", "--engine", "pocketsphinx", "--sessions", "1", "--rate", "140"),
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
+    run = one_session(env, timeout=180)
     assert run.returncode == 0, run.stderr
     assert "disposition emergency" in run.stderr
     assert speaker.exists() and speaker.stat().st_size > 0
@@ -91,12 +105,8 @@ def test_red_flag_heard_through_the_microphone_gets_call_911(tmp_path: Path, rat
     assert "one one" in heard, heard  # "nine one one", not "nine hundred and eleven"
     assert emergency.startswith("call nine one one now")
 
-    # Said twice, and never cut off: the file holds two whole renderings (chest pain is
-    # the first red flag in the rules, so its reason is the one spoken).
-    text = CAT.guidance.disposition["emergency"].guidance.format(
-        reason=CAT.guidance.reasons["emergency.chest_pain"]
-    )
-    once = Voice_(rate=140, spoken=CAT.spoken).render(text).seconds
+    # Said twice, and never cut off: the file holds two whole renderings.
+    once = emergency_seconds()
     out_seconds = speaker.stat().st_size / 2 / rate
     assert out_seconds >= 2 * once - 0.05, (out_seconds, once)
 
@@ -129,21 +139,12 @@ def test_small_talk_through_the_microphone_is_let_go(tmp_path: Path) -> None:
     conf = write_config(tmp_path, mic.path, speaker)
     env = {**os.environ, "ALSA_CONFIG_PATH": str(conf), "KIOSK_STATE_DIR": str(tmp_path / "s")}
     try:
-        run = subprocess.run(
-            kiosk_command("run", "--engine", "pocketsphinx", "--sessions", "1", "--rate", "140"),
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
+        run = one_session(env, timeout=300)
     finally:
         mic.close()
     assert run.returncode == 0, run.stderr
     assert "disposition emergency" in run.stderr
     assert run.stderr.count("session started") == 1
-    text = CAT.guidance.disposition["emergency"].guidance.format(
-        reason=CAT.guidance.reasons["emergency.chest_pain"]
-    )
-    once = Voice_(rate=140, spoken=CAT.spoken).render(text).seconds
+    once = emergency_seconds()
     out_seconds = speaker.stat().st_size / 2 / RATE
     assert out_seconds <= 2 * once + 0.5, (out_seconds, once)  # nothing else was said
