@@ -10,7 +10,7 @@ import queue
 import threading
 import time
 import wave
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -62,6 +62,10 @@ log = logging.getLogger(__name__)
 
 class DeviceError(RuntimeError):
     """A sound device is missing, or failed while in use."""
+
+
+class DuplexUnavailable(DeviceError):
+    """The devices cannot play and record in one stream: the kiosk stays half-duplex."""
 
 
 CLOSE_TIMEOUT = 2.0
@@ -242,3 +246,112 @@ class Loudspeaker:
         if failed:
             raise DeviceError(f"the loudspeaker failed: {failed[0]}") from failed[0]
         time.sleep(self.margin)
+
+
+@dataclass
+class Duplex:
+    """The loudspeaker playing while the microphone listens, for barge-in: one
+    full-duplex stream, so each microphone block comes with exactly what was written to
+    the loudspeaker in the same callback, the echo canceller's reference (memory only).
+    The canceller finds the delay between the two (the devices' buffers and the air)
+    itself. Both devices run at the microphone's own rate; blocks leave at 16 kHz."""
+
+    input_device: int | None = None
+    output_device: int | None = None
+    block_seconds: float = 0.1
+    margin: float = 0.25
+    """Listening goes on this long after the clip, as the half-duplex loudspeaker waits."""
+    grace: float = 3.0
+    """Seconds for the devices to open before they count as stuck."""
+    overflows: int = 0
+
+    def play_listening(
+        self, samples: np.ndarray, rate: int
+    ) -> Generator[tuple[bytes, bytes], None, None]:
+        """Play ``samples``, yielding (microphone, played) 16 kHz blocks as they come; closing
+        the generator stops playback at once (the person talked over the kiosk)."""
+        _refuse_if_stuck()
+        sd = _sd()
+        try:
+            dev_rate = int(sd.query_devices(self.input_device, "input")["default_samplerate"])
+            # only looked up here: a wedged device blocks when opened (_open has a limit)
+            sd.query_devices(self.output_device, "output")
+        except Exception as err:
+            raise DuplexUnavailable(f"cannot play and listen at once ({err})") from err
+        data = samples.astype(np.float32)
+        if rate != dev_rate:
+            data = soxr.resample(data, rate, dev_rate)
+        out = np.clip(np.round(data), -32768, 32767).astype(np.int16)
+        out = np.concatenate([out, np.zeros(int(dev_rate * self.margin), dtype=np.int16)])
+        blocks: queue.Queue[tuple[bytes, bytes]] = queue.Queue(maxsize=600)
+        sent = 0
+
+        def callback(indata, outdata, frames, when, status) -> None:  # type: ignore[no-untyped-def]
+            nonlocal sent
+            if status.input_overflow:
+                self.overflows += 1
+            chunk = out[sent : sent + frames].tobytes()
+            outdata[: len(chunk)] = chunk
+            outdata[len(chunk) :] = bytes(len(outdata) - len(chunk))
+            sent += frames
+            try:
+                blocks.put_nowait((bytes(indata), bytes(outdata)))
+            except queue.Full:
+                self.overflows += 1
+
+        stream = self._open(sd, dev_rate, callback)
+        mic_rate = soxr.ResampleStream(dev_rate, SAMPLE_RATE, 1, dtype="int16")
+        ref_rate = soxr.ResampleStream(dev_rate, SAMPLE_RATE, 1, dtype="int16")
+        taken = 0
+        try:
+            while taken < len(out):
+                try:
+                    mic, played = blocks.get(timeout=2.0)
+                except queue.Empty:
+                    raise DeviceError(
+                        "the microphone delivered no audio for 2 s (while the kiosk spoke)"
+                    ) from None
+                taken += len(mic) // 2
+                heard = mic_rate.resample_chunk(np.frombuffer(mic, dtype=np.int16))
+                said = ref_rate.resample_chunk(np.frombuffer(played, dtype=np.int16))
+                if heard.size:
+                    yield heard.astype(np.int16).tobytes(), said.astype(np.int16).tobytes()
+        finally:
+            _close(stream, "loudspeaker")
+
+    def _open(self, sd, rate: int, callback) -> object:  # type: ignore[no-untyped-def]
+        """The started stream. In a thread with a time limit, as the loudspeaker plays: a
+        wedged output device blocks PortAudio's open forever."""
+        opened: list[object] = []
+        failed: list[Exception] = []
+
+        def open_and_start() -> None:
+            try:
+                stream = sd.RawStream(
+                    samplerate=rate,
+                    channels=1,
+                    dtype="int16",
+                    device=(self.input_device, self.output_device),
+                    blocksize=int(rate * self.block_seconds),
+                    callback=callback,
+                )
+            except Exception as err:
+                failed.append(DuplexUnavailable(f"cannot play and listen at once: {err}"))
+                return
+            try:
+                stream.start()
+            except Exception as err:
+                _close(stream, "loudspeaker")
+                failed.append(DeviceError(f"cannot start playing and listening: {err}"))
+                return
+            opened.append(stream)
+
+        worker = threading.Thread(target=open_and_start, name="duplex open", daemon=True)
+        worker.start()
+        worker.join(self.grace)
+        if worker.is_alive():
+            _stuck.set()
+            raise DeviceError("the loudspeaker stopped responding")
+        if failed:
+            raise failed[0]
+        return opened[0]

@@ -21,6 +21,7 @@ from kiosk import doctor as doctor_checks
 from kiosk.audio import (
     AudioFileError,
     DeviceError,
+    Duplex,
     Loudspeaker,
     Microphone,
     find_device,
@@ -30,6 +31,7 @@ from kiosk.audio import (
 from kiosk.audio import stuck as audio_stuck
 from kiosk.chat import Transcriber, chat_json, chat_text
 from kiosk.dialog import Dialog
+from kiosk.echo_canceller import EchoCanceller, EchoCancellerUnavailable
 from kiosk.events import Finish, Listen
 from kiosk.grammar import Grammars, vocabulary
 from kiosk.outcomes import OutcomeLog
@@ -39,7 +41,7 @@ from kiosk.service import Service
 from kiosk.speech import SpeechError, Voice
 from kiosk.symptoms import SymptomReport
 from kiosk.understanding import Understander
-from kiosk.voice import ListenSettings, VoiceKiosk
+from kiosk.voice import BargeIn, ListenSettings, VoiceKiosk
 
 OUTCOMES_FILE = "outcomes.sqlite3"
 
@@ -250,6 +252,7 @@ def _run(args: argparse.Namespace, cfg: config_file.KioskConfig, cat: catalogue.
             heartbeat=service.alive,
             on_finish=_outcome_log(cfg),
             debug_transcripts=args.debug_transcripts,
+            barge_in=_barge_in(cfg),
         )
         if args.debug_transcripts:
             logging.getLogger("kiosk").warning(
@@ -270,6 +273,22 @@ def _run(args: argparse.Namespace, cfg: config_file.KioskConfig, cat: catalogue.
     except KeyboardInterrupt:
         return 0
     return 0
+
+
+def _barge_in(cfg: config_file.KioskConfig) -> BargeIn | None:
+    """The duplex devices and the echo canceller, or None: half-duplex (the README's
+    "Barge-in"), by choice or because no canceller can run here."""
+    if not cfg.barge_in:
+        return None
+    try:
+        canceller = EchoCanceller()
+    except EchoCancellerUnavailable as err:
+        logging.getLogger("kiosk").warning("barge-in off, the kiosk is half-duplex: %s", err)
+        return None
+    duplex = Duplex(
+        find_device(cfg.input_device, "input"), find_device(cfg.output_device, "output")
+    )
+    return duplex, canceller
 
 
 def _outcome_log(

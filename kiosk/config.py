@@ -59,6 +59,11 @@ class KioskConfig(BaseSettings):
     walk_away_timeout: float = Field(
         40.0, ge=10.0, le=600.0, description="seconds of silence after which the session ends"
     )
+    barge_in: bool = Field(
+        True,
+        description="listen while speaking, through the echo canceller, for red flags "
+        "and stop/repeat/slower (false: half-duplex)",
+    )
     language: str = Field("en", pattern=r"^[a-z]{2}(-[a-z]{2})?$", description="prompt catalogue")
     state_dir: Path = Field(Path("/var/lib/kiosk"), description="where the outcome log lives")
 

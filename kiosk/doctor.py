@@ -12,7 +12,7 @@ import numpy as np
 
 from kiosk import config as config_file
 from kiosk import echo_canceller, speech_models
-from kiosk.audio import DeviceError, Loudspeaker, Microphone, find_device, list_devices
+from kiosk.audio import DeviceError, Duplex, Loudspeaker, Microphone, find_device, list_devices
 from kiosk.recognizer import EngineUnavailable, load_engine
 from kiosk.speech import SpeechError, Voice
 
@@ -99,8 +99,33 @@ def run_checks(config_path: Path | None, test_sentence: str) -> list[Check]:
 
     attempt("speech model", speech_models.HOW_TO_INSTALL, model)
     # Informational, never a failure: the kiosk works half-duplex.
-    checks.append(Check("barge-in", True, echo_canceller.availability()))
+    checks.append(Check("barge-in", True, _barge_in(cfg)))
     return checks
+
+
+def _barge_in(cfg: config_file.KioskConfig) -> str:
+    """Whether the kiosk listens while it speaks, tried for real: the echo canceller
+    loads and the devices play and record in one stream (a short silence)."""
+    half = "half-duplex, speech over the kiosk's voice is not heard"
+    if not cfg.barge_in:
+        return f"{half} (barge_in = false in the config)"
+    why = echo_canceller.availability()
+    if why:
+        return f"{half}: {why}"
+    try:
+        duplex = Duplex(
+            find_device(cfg.input_device, "input"),
+            find_device(cfg.output_device, "output"),
+            margin=0.0,
+        )
+        for _ in duplex.play_listening(np.zeros(1600, dtype=np.int16), 16000):
+            pass
+    except DeviceError as err:
+        return f"{half}: {err}"
+    return (
+        "on: the kiosk listens while it speaks (WebRTC AEC3 echo canceller) for red "
+        "flags and stop, repeat, slower"
+    )
 
 
 def as_text(checks: list[Check]) -> str:

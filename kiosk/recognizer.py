@@ -87,6 +87,11 @@ class Recognition(Protocol):
     def finish(self) -> Hypothesis:
         """End of input: flush and return the final hypothesis (text may be empty)."""
 
+    @property
+    def in_speech(self) -> bool:
+        """Is someone in the middle of saying something (an utterance begun, not over)?
+        A turn cut off here would cut the sentence in two."""
+
     def second_opinion(self) -> str:
         """An independent decode of the speech heard so far in this turn, without the
         turn's grammar ("" when the engine has none to give). The dialog compares it
@@ -202,14 +207,20 @@ class VoskRecognition:
     opinion: Callable[[bytes], str] | None = None
     done: bool = False
     _heard: bytearray = field(default_factory=bytearray)
+    _partial: bool = False
 
     def accept(self, pcm: bytes) -> Hypothesis | None:
         self._heard += pcm
         if self.rec.AcceptWaveform(pcm):  # type: ignore[attr-defined]
-            self.done = True
+            self.done, self._partial = True, False
             return _vosk_final(self.rec.Result())  # type: ignore[attr-defined]
         partial = _clean(json.loads(self.rec.PartialResult()).get("partial", ""))  # type: ignore[attr-defined]
+        self._partial = bool(partial)
         return Hypothesis(partial) if partial else None
+
+    @property
+    def in_speech(self) -> bool:
+        return self._partial  # Vosk says no more than its partial result
 
     def finish(self) -> Hypothesis:
         return _vosk_final(self.rec.FinalResult())  # type: ignore[attr-defined]
@@ -409,6 +420,10 @@ class PocketsphinxRecognition:
                 self.decoder.process_raw(rest, False, False)  # type: ignore[attr-defined]
                 self._speech += rest
         return self._final()
+
+    @property
+    def in_speech(self) -> bool:
+        return not self.done and self.endpointer.in_speech
 
     def second_opinion(self) -> str:
         if self.opinion is None or not self._speech:

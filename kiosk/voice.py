@@ -4,7 +4,10 @@ A shell around the core: it plays what the dialog says, listens when the dialog
 listens, and hands back what the recognizer heard. It decides nothing clinical; even
 "is this partial sentence already a red flag?" is asked of the dialog.
 
-* Half-duplex: the microphone is open only while listening, and opens only once
+* Barge-in (with a ``BargeIn``: duplex devices and an echo canceller): while the kiosk
+  speaks, the microphone stays open behind the canceller, and what kiosk/barge_in.py
+  says cuts a sentence short does (a red flag; stop, repeat, slower). Without one,
+  half-duplex: the microphone is open only while listening, and opens only once
   playback has physically finished (plus a short margin), so the kiosk never hears
   itself.
 * A red flag is acted on before the sentence ends: once it is stable in the partial
@@ -19,21 +22,45 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Protocol
 
-from kiosk.audio import Loudspeaker, Microphone
+import numpy as np
+
+from kiosk.audio import DuplexUnavailable, Loudspeaker, Microphone
+from kiosk.barge_in import over_voice
 from kiosk.catalogue import Catalogue
 from kiosk.dialog import WALK_AWAY_SILENCES, Dialog
-from kiosk.events import Event, Finish, Heard, Listen, Priority, Say, Silence, SpeakSlower
+from kiosk.events import Action, Event, Finish, Heard, Listen, Priority, Say, Silence, SpeakSlower
 from kiosk.grammar import Grammars
 from kiosk.recognizer import SAMPLE_RATE, Engine, Recognition
-from kiosk.speech import Voice
+from kiosk.speech import Clip, Voice
 from kiosk.understanding import Understander, Understanding
 from kiosk.wake import Wake, wake
 
 log = logging.getLogger(__name__)
+
+
+class SpeakingMicrophone(Protocol):
+    """A loudspeaker that listens while it plays: each microphone block comes with
+    exactly what was played over the same stretch of time (the echo canceller's
+    reference), both 16 kHz mono PCM. Closing the generator stops playback at once."""
+
+    def play_listening(
+        self, samples: np.ndarray, rate: int
+    ) -> Generator[tuple[bytes, bytes], None, None]: ...
+
+
+class Canceller(Protocol):
+    settled: bool
+    """Has it learnt the room's echo (so that what it leaves is not the kiosk's words)?"""
+
+    def process(self, mic: bytes, played: bytes) -> bytes: ...
+
+
+BargeIn = tuple[SpeakingMicrophone, Canceller]
 
 EMERGENCY_REPEATS = 2
 
@@ -62,6 +89,40 @@ class StablePartial:
         return self.streak >= self.needed
 
 
+@dataclass(frozen=True)
+class Overlap:
+    """An utterance begun while the kiosk was speaking, and the sentences it was saying
+    meanwhile (what the canceller left of them may be in it)."""
+
+    recognition: Recognition
+    saying: tuple[str, ...]
+
+
+class _RedFlagWatch:
+    """A red flag in the partial hypotheses, acted on before the sentence ends once it
+    is stable and the second opinion already agrees; otherwise the person goes on
+    (asked again at most once a second: each costs a decode) and the whole sentence is
+    judged."""
+
+    def __init__(self, kiosk: VoiceKiosk, dialog: Dialog) -> None:
+        self.kiosk, self.dialog = kiosk, dialog
+        self.stable = StablePartial(kiosk.settings.stable_partials)
+        self.next_try = 0.0
+        # Partials repeat the same words block after block; the dialog's answer for a
+        # text cannot change within the turn, so each text is judged once (it was a
+        # quarter of a session's compute).
+        self.judged: dict[str, bool] = {}
+
+    def early(self, text: str, audio_seconds: float, recognition: Recognition) -> Heard | None:
+        if text not in self.judged:
+            self.judged[text] = self.dialog.red_flag_in(text)
+        if not self.stable.update(self.judged[text]) or audio_seconds < self.next_try:
+            return None
+        self.next_try = audio_seconds + self.kiosk.settings.second_opinion_every
+        heard = self.kiosk._with_opinion(text, recognition, self.dialog)
+        return heard if self.dialog.red_flag_in(heard) else None
+
+
 class VoiceKiosk:
     def __init__(
         self,
@@ -77,6 +138,7 @@ class VoiceKiosk:
         heartbeat: Callable[[], None] = lambda: None,
         on_finish: Callable[[Finish, datetime, float], None] | None = None,
         debug_transcripts: bool = False,
+        barge_in: BargeIn | None = None,
     ) -> None:
         self.c = catalogue
         self.understander = understander
@@ -94,6 +156,8 @@ class VoiceKiosk:
         self.heartbeat = heartbeat
         """Called from the loop itself (every audio block, around every playback): a hung
         loop stops calling it, and the service watchdog restarts the kiosk."""
+        self.duplex, self.canceller = barge_in or (None, None)
+        """Both or neither: with them the kiosk listens while it talks (barge-in)."""
         self.second_opinion_seconds = 0.0
         """Time spent on second opinions so far: it adds to a red flag's response time
         (bench/spoken_bench.py reports it)."""
@@ -115,64 +179,172 @@ class VoiceKiosk:
         if first is not None and dialog.red_flag_in(first.text):
             actions = [a for a in actions if not isinstance(a, Say | Listen)]
             actions += dialog.handle(first)
+        return self.converse(dialog, actions)
+
+    def converse(self, dialog: Dialog, actions: list[Action]) -> Finish | None:
+        """Carry out the dialog's actions, and what it answers to each event, to the end."""
+        actions = list(actions)
+        ongoing: Overlap | None = None  # an utterance begun over the kiosk's voice
         while actions:
             action = actions.pop(0)
             if isinstance(action, Say):
-                self.say(action)
+                upcoming = next((a for a in actions if isinstance(a, Listen)), None)
+                cut, ongoing = self.say(action, dialog, upcoming, ongoing)
+                if cut is not None:
+                    # cut short: the rest of what it meant to say, and the listen, go
+                    assert upcoming is not None
+                    del actions[: actions.index(upcoming) + 1]
+                    actions += dialog.handle(cut)
             elif isinstance(action, SpeakSlower):
                 self.voice.slower()
             elif isinstance(action, Listen):
-                actions += dialog.handle(self.listen(action, dialog))
+                actions += dialog.handle(self.listen(action, dialog, ongoing))
+                ongoing = None
             elif isinstance(action, Finish):
                 outcome = action.decision.disposition.value if action.decision else "none"
                 log.info("session ended: %s, disposition %s", action.ending.value, outcome)
                 return action
         return None
 
-    def say(self, action: Say) -> None:
+    def say(
+        self,
+        action: Say,
+        dialog: Dialog | None = None,
+        upcoming: Listen | None = None,
+        ongoing: Overlap | None = None,
+    ) -> tuple[Heard | None, Overlap | None]:
+        """Say it; with barge-in, listening for ``upcoming`` meanwhile (see
+        ``say_listening``). The emergency guidance is said twice and never listened
+        over, so nothing cuts it short; nor is the closing guidance (no turn follows)."""
         clip = self.voice.render(action.text)
-        times = EMERGENCY_REPEATS if action.priority is Priority.emergency else 1
-        for _ in range(times):
+        if action.priority is Priority.emergency:
+            for _ in range(EMERGENCY_REPEATS):
+                self._play(clip)
+            return None, None
+        if self.duplex is None or dialog is None or upcoming is None:
+            self._play(clip)
+            return None, ongoing
+        try:
+            return self.say_listening(action.text, clip, upcoming, dialog, ongoing)
+        except DuplexUnavailable as err:  # raised before anything is played
+            log.warning("barge-in off, the kiosk is half-duplex from now on: %s", err)
+            self.duplex = self.canceller = None
+            self._play(clip)
+            return None, ongoing
+        finally:
             self.heartbeat()
-            self.speaker.play(clip.samples, clip.rate)
+
+    def _play(self, clip: Clip) -> None:
+        self.heartbeat()
+        self.speaker.play(clip.samples, clip.rate)
         self.heartbeat()
 
-    def listen(self, listen: Listen, dialog: Dialog) -> Event:
-        free = self.engine.free_recognition
-        recognition = self.engine.start(self.grammars.for_turn(listen.turn, listen.kind, free))
-        stable = StablePartial(self.settings.stable_partials)
-        heard_speech = False
+    def listen(self, listen: Listen, dialog: Dialog, ongoing: Overlap | None = None) -> Event:
+        """The person's answer. ``ongoing`` is an utterance begun over the kiosk's last
+        words (barge-in), carried on rather than cut in two; like anything said over
+        the kiosk's voice it counts only if it cuts the kiosk short (kiosk/barge_in.py:
+        an early answer, or what the canceller left of the kiosk's voice, is let go),
+        and the turn then listens afresh."""
+        grammar = self.grammars.for_turn(listen.turn, listen.kind, self.engine.free_recognition)
+        recognition = ongoing.recognition if ongoing else self.engine.start(grammar)
+        watch = _RedFlagWatch(self, dialog)
+        heard_speech = ongoing is not None
         audio_seconds = 0.0
         limit = self.settings.no_speech_timeout + self.settings.max_utterance
-        next_try = 0.0
-        # Partials repeat the same words block after block; the dialog's answer for a
-        # text cannot change within the turn, so each text is judged once (it was a
-        # quarter of a session's compute).
-        judged: dict[str, bool] = {}
         for block in self.mic.blocks(stop_after=limit):
             self.heartbeat()
             audio_seconds += len(block) / 2 / SAMPLE_RATE
             hyp = recognition.accept(block)
-            if hyp is not None and hyp.final:
+            if hyp is not None and hyp.final and ongoing is None:
                 return self._heard(hyp.text, recognition, dialog)
+            if hyp is not None and hyp.final:
+                cut = self._over_voice(self._decoded(hyp.text, recognition), dialog, ongoing)
+                if cut is not None:
+                    return cut
+                recognition, ongoing = self.engine.start(grammar), None
+                heard_speech, audio_seconds = False, 0.0  # the turn starts now
+                continue
             if hyp is not None:
                 heard_speech = True
-                if hyp.text not in judged:
-                    judged[hyp.text] = dialog.red_flag_in(hyp.text)
-                flagged = stable.update(judged[hyp.text])
-                if flagged and audio_seconds >= next_try:
-                    # Mid-sentence, act only if the second opinion already agrees;
-                    # otherwise let the person go on (asking again at most once a
-                    # second: each costs a decode) and judge the whole sentence.
-                    next_try = audio_seconds + self.settings.second_opinion_every
-                    early = self._with_opinion(hyp.text, recognition, dialog)
-                    if dialog.red_flag_in(early):
-                        return early
+                early = watch.early(hyp.text, audio_seconds, recognition)
+                if early is not None and ongoing is None:
+                    return early
+                cut = self._over_voice(early, dialog, ongoing) if early and ongoing else None
+                if cut is not None:
+                    return cut
             if not heard_speech and audio_seconds >= self.settings.no_speech_timeout:
                 return Silence()
             if audio_seconds >= limit:
                 break
-        return self._heard(recognition.finish().text, recognition, dialog)
+        text = recognition.finish().text
+        if ongoing is not None:
+            return self._over_voice(self._decoded(text, recognition), dialog, ongoing) or Silence()
+        return self._heard(text, recognition, dialog)
+
+    def say_listening(
+        self, text: str, clip: Clip, upcoming: Listen, dialog: Dialog, ongoing: Overlap | None
+    ) -> tuple[Heard | None, Overlap | None]:
+        """Say ``text`` (rendered as ``clip``) with the microphone open behind the echo
+        canceller (barge-in): returns what cut the kiosk short (kiosk/barge_in.py
+        decides what does; playback stops at once), or else the utterance still going on
+        when the kiosk fell silent, for the listen turn to carry on. What is heard is
+        recognized as an answer to ``upcoming``, the turn the kiosk is asking about."""
+        assert self.duplex is not None and self.canceller is not None
+        grammar = self.grammars.for_turn(upcoming.turn, upcoming.kind, self.engine.free_recognition)
+        said = (*(ongoing.saying if ongoing else ()), text)
+        now = Overlap(ongoing.recognition if ongoing else self.engine.start(grammar), said)
+        watch = _RedFlagWatch(self, dialog)
+        audio_seconds = 0.0
+        playing = self.duplex.play_listening(clip.samples, clip.rate)
+        try:
+            for mic, played in playing:
+                self.heartbeat()
+                audio_seconds += len(mic) / 2 / SAMPLE_RATE
+                clean = self.canceller.process(mic, played)
+                if not self.canceller.settled:
+                    continue  # still learning the room: what it leaves would be words
+                hyp = now.recognition.accept(clean)
+                if hyp is not None and hyp.final:
+                    cut = self._over_voice(self._decoded(hyp.text, now.recognition), dialog, now)
+                    if cut is not None:
+                        return cut, None
+                    now = Overlap(self.engine.start(grammar), (text,))
+                elif hyp is not None:
+                    early = watch.early(hyp.text, audio_seconds, now.recognition)
+                    cut = self._over_voice(early, dialog, now) if early else None
+                    if cut is not None:
+                        return cut, None
+        finally:
+            playing.close()  # stops the loudspeaker at once if the kiosk was cut short
+        return None, now if now.recognition.in_speech else None
+
+    def _decoded(self, text: str, recognition: Recognition) -> Heard:
+        """An utterance heard over the kiosk's voice, with its second opinion."""
+        second = "" if self.engine.free_recognition or not text else self._opinion(recognition)
+        if self.debug_transcripts and text:
+            log.warning("DEBUG TRANSCRIPT over voice: %r (second opinion %r)", text, second)
+        return Heard(text, spoken=True, second=second)
+
+    def _over_voice(self, heard: Heard, dialog: Dialog, overlap: Overlap) -> Heard | None:
+        """What to hand the dialog for an utterance heard over the kiosk's voice, if it
+        is one that cuts the kiosk short (kiosk/barge_in.py)."""
+        if not heard.text:
+            return None
+
+        def read(said: str) -> Understanding:
+            return self.understander(said, expecting=None, today=self.today())
+
+        cut = over_voice(heard, dialog.red_flag_in, read, overlap.saying)
+        if cut is None:
+            return None
+        log.info("cut short while speaking: %s", cut[0].value)
+        return cut[1]
+
+    def _opinion(self, recognition: Recognition) -> str:
+        clock = time.monotonic()
+        second = recognition.second_opinion()
+        self.second_opinion_seconds += time.monotonic() - clock
+        return second
 
     def _heard(self, text: str, recognition: Recognition, dialog: Dialog) -> Heard | Silence:
         return self._with_opinion(text, recognition, dialog) if text else Silence()
@@ -180,11 +352,7 @@ class VoiceKiosk:
     def _with_opinion(self, text: str, recognition: Recognition, dialog: Dialog) -> Heard:
         """What was heard, with the second opinion when the dialog needs one (a red
         flag, an answer to an emergency question: the other decode costs time)."""
-        second = ""
-        if dialog.wants_second(text):
-            clock = time.monotonic()
-            second = recognition.second_opinion()
-            self.second_opinion_seconds += time.monotonic() - clock
+        second = self._opinion(recognition) if dialog.wants_second(text) else ""
         if self.debug_transcripts:
             log.warning("DEBUG TRANSCRIPT heard: %r (second opinion %r)", text, second)
         return Heard(text, spoken=True, second=second)

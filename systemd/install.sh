@@ -33,7 +33,7 @@ APP="$ROOT/opt/kiosk"
 ETC="$ROOT/etc/kiosk"
 UNIT="$ROOT/etc/systemd/system/kiosk.service"
 STATE="$ROOT/var/lib/kiosk"
-PACKAGES=(python3-venv libportaudio2 espeak-ng alsa-utils)
+PACKAGES=(python3-venv libportaudio2 libspeexdsp1 espeak-ng alsa-utils)
 CHANGED=0
 
 ok() { echo "ok: $1"; }

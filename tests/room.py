@@ -12,7 +12,7 @@ stand-in is for long, multi-turn scenarios the file devices cannot pace.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -21,6 +21,7 @@ import numpy as np
 
 from kiosk.audio import to_recognizer_rate
 from kiosk.catalogue import load
+from kiosk.echo_canceller import EchoCanceller
 from kiosk.recognizer import SAMPLE_RATE, Engine, PocketsphinxEngine
 from kiosk.speech import Voice
 from kiosk.understanding import Understander
@@ -118,6 +119,9 @@ class Room:
     turns: list[tuple[float, float]] = field(default_factory=list)
     """(room time the microphone opened, seconds it listened) for every listen turn."""
     played: list[np.ndarray] = field(default_factory=list)
+    plays: list[tuple[float, float]] = field(default_factory=list)
+    """(room time, seconds) of every clip as it was actually played: a clip cut short
+    by the person talking over it (barge-in) is as long as it got."""
     _placed: list[tuple[int, bytes]] = field(default_factory=list)
 
     @property
@@ -135,6 +139,10 @@ class Room:
                 lead = max(0, at - start)
                 tracks.append(bytes(lead) + part[: length - lead])
         return mix(*tracks) if len(tracks) > 1 else chunk
+
+    def say_at(self, at: float, pcm: bytes) -> None:
+        """Someone says ``pcm`` at room time ``at`` (over the kiosk's voice, perhaps)."""
+        self._placed.append((int(at * SAMPLE_RATE) * 2, pcm))
 
     def blocks(self, stop_after: float) -> Iterator[bytes]:
         opened = self.now
@@ -155,6 +163,7 @@ class Room:
 
     def play(self, samples: np.ndarray, rate: int) -> None:
         self.played.append(samples)
+        self.plays.append((self.now, len(samples) / rate))
         if self.echo is not None:
             self._placed.append(
                 (self.position, self.echo.of(to_recognizer_rate(samples, rate).tobytes()))
@@ -163,12 +172,66 @@ class Room:
         if self.now > self.limit:
             raise RoomClosed(f"still talking after {self.limit:g} s of room time")
 
+    def play_listening(
+        self, samples: np.ndarray, rate: int
+    ) -> Generator[tuple[bytes, bytes], None, None]:
+        """Play while the microphone listens (the real one: kiosk/audio.py ``Duplex``):
+        each block of the room, the kiosk's own echo in it, comes with the block of the
+        clip played meanwhile. Closed early, the clip stops there, and so does its echo.
+        """
+        self.played.append(samples)
+        pcm = to_recognizer_rate(samples, rate).tobytes()
+        started, at = self.now, self.position
+        echo = (at, self.echo.of(pcm)) if self.echo is not None else None
+        if echo is not None:
+            self._placed.append(echo)
+        total = len(pcm) + int(self.margin * SAMPLE_RATE) * 2
+        done = 0
+        try:
+            while done < total:
+                if self.now > self.limit:
+                    raise RoomClosed(f"still talking after {self.limit:g} s of room time")
+                block = self._audio(self.position, BLOCK_BYTES)
+                if self.mic_gain_db:
+                    block = gain(block, self.mic_gain_db)
+                reference = pcm[done : done + BLOCK_BYTES].ljust(BLOCK_BYTES, b"\0")
+                self.position += BLOCK_BYTES
+                done += BLOCK_BYTES
+                yield block, reference
+        finally:
+            played = min(done, len(pcm))
+            self.plays.append((started, seconds(pcm[:played])))
+            if played < len(pcm) and echo is not None and self.echo is not None:
+                self._placed.remove(echo)
+                if played:
+                    self._placed.append((at, self.echo.of(pcm[:played])))
 
-def kiosk_in(room: Room, engine: Engine | None = None, **options: Any) -> VoiceKiosk:
+
+def settle(kiosk: VoiceKiosk, room: Room, lines: int = 4) -> None:
+    """A kiosk that has been on a while: its echo canceller has heard its own voice come
+    back through this room (nobody there) and has found the echo's path. Fresh, AEC3
+    takes some seconds to settle and meanwhile damages speech over the kiosk's voice
+    (README "Barge-in"): that is the first greeting after boot, not the kiosk's day."""
+    assert kiosk.canceller is not None
+    c = kiosk.c
+    for text in [c.say("greeting"), *(q.ask for q in c.questions[:lines])]:
+        clip = kiosk.voice.render(text)
+        for mic, played in room.play_listening(clip.samples, clip.rate):
+            kiosk.canceller.process(mic, played)
+    room.plays.clear()
+    room.played.clear()
+
+
+def kiosk_in(
+    room: Room, engine: Engine | None = None, barge_in: bool = False, **options: Any
+) -> VoiceKiosk:
     """The whole voice kiosk with this room for microphone and loudspeaker: the real
-    recognizer (pocketsphinx unless given), the real pyttsx3 voice, a fixed date.
+    recognizer (pocketsphinx unless given), the real pyttsx3 voice, a fixed date; with
+    ``barge_in``, listening while it talks through the real echo canceller.
     ``options`` go to VoiceKiosk (``settings``, ``on_finish``, ...)."""
     c = load()
+    if barge_in:
+        options["barge_in"] = (room, EchoCanceller())
     return VoiceKiosk(
         c,
         Understander(c),

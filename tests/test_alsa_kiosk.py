@@ -87,12 +87,16 @@ def test_red_flag_heard_through_the_microphone_gets_call_911(tmp_path: Path, rat
     assert "disposition emergency" in run.stderr
     assert speaker.exists() and speaker.stat().st_size > 0
 
+    # What it said last: the guidance, twice (before it, perhaps a check of what it
+    # heard, cut short when the words came again over it).
+    said = read_wav(wav_from_raw(speaker, tmp_path / "out.wav", rate=rate))
+    once = emergency_seconds()
     heard = transcribe(
         # The whole loudspeaker recording as one utterance: the kiosk's own endpointing
         # ends an answer at the first pause, which is right for a person, not here.
         PocketsphinxEngine(Endpointing(start_window=0.6, background_drop_db=None)),
         kiosk_sentences(),
-        read_wav(wav_from_raw(speaker, tmp_path / "out.wav", rate=rate)),
+        said[-int((2 * once + 0.5) * SAMPLE_RATE) * 2 :],
     ).text
     emergency = _words(
         CAT.spoken(CAT.guidance.disposition["emergency"].guidance.replace("{reason}", ""))
@@ -106,7 +110,6 @@ def test_red_flag_heard_through_the_microphone_gets_call_911(tmp_path: Path, rat
     assert emergency.startswith("call nine one one now")
 
     # Said twice, and never cut off: the file holds two whole renderings.
-    once = emergency_seconds()
     out_seconds = speaker.stat().st_size / 2 / rate
     assert out_seconds >= 2 * once - 0.05, (out_seconds, once)
 
@@ -146,5 +149,45 @@ def test_small_talk_through_the_microphone_is_let_go(tmp_path: Path) -> None:
     assert "disposition emergency" in run.stderr
     assert run.stderr.count("session started") == 1
     once = emergency_seconds()
+    greeting = Voice_(rate=140, spoken=CAT.spoken).render(CAT.say("greeting")).seconds
     out_seconds = speaker.stat().st_size / 2 / RATE
-    assert out_seconds <= 2 * once + 0.5, (out_seconds, once)  # nothing else was said
+    # Nothing else was said but, perhaps, a check of what it heard ("Did you say...?":
+    # when the pipe's timing splits the words differently, one decode may miss the red
+    # flag; seen once with the whole suite loading both cores). Never a greeting.
+    assert out_seconds < 2 * once + greeting, (out_seconds, once)
+
+
+def test_a_red_flag_said_over_the_greeting_is_heard_through_the_real_devices(
+    tmp_path: Path,
+) -> None:
+    """Barge-in through the real PortAudio path: someone says "hello", and then, while
+    the kiosk is still greeting them, "I can't breathe". The greeting is played through a
+    full-duplex stream with the microphone open behind the echo canceller; the kiosk
+    stops and gives the emergency guidance (half-duplex, the words were lost and the
+    session went on asking)."""
+    hello = read_wav(say("hello", Voice("flite", "slt"), tmp_path / "h.wav"))
+    words = read_wav(say("I can't breathe", Voice("flite", "slt"), tmp_path / "p.wav"))
+    gap = bytes(5 * SAMPLE_RATE * 2)  # into the greeting, once the canceller has settled
+    wav = tmp_path / "room.wav"
+    with wave.open(str(wav), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(SAMPLE_RATE)
+        w.writeframes(bytes(SAMPLE_RATE * 2) + hello + gap + words)
+    mic = FifoMicrophone(
+        tmp_path / "mic.fifo",
+        raw_from_wav(wav, tmp_path / "mic.raw", lead=0.5).read_bytes(),
+        "quiet",
+        pace=True,
+    )
+    speaker = tmp_path / "speaker.raw"
+    conf = write_config(tmp_path, mic.path, speaker)
+    env = {**os.environ, "ALSA_CONFIG_PATH": str(conf), "KIOSK_STATE_DIR": str(tmp_path / "s")}
+    try:
+        run = one_session(env, timeout=300)
+    finally:
+        mic.close()
+    assert run.returncode == 0, run.stderr
+    assert "cut short while speaking: red_flag" in run.stderr
+    assert "disposition emergency" in run.stderr
+    assert "breathe" not in run.stderr  # no words said reach the log

@@ -12,6 +12,7 @@ the real PortAudio path is in test_alsa_kiosk.py.
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import numpy as np
 import pytest
@@ -109,9 +110,9 @@ class Session:
         )
         speak = self.kiosk.say
 
-        def say_and_note(action: Say) -> None:
+        def say_and_note(action: Say, *rest: Any) -> Any:
             self.said.append(action.text)
-            speak(action)
+            return speak(action, *rest)
 
         self.kiosk.say = say_and_note  # type: ignore[method-assign]
 

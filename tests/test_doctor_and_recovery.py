@@ -79,7 +79,25 @@ def test_doctor_all_well(tmp_path: Path) -> None:
     out = run(["doctor"], env)
     assert out.returncode == 0, out.stdout
     assert "OK   microphone: input level" in out.stdout
+    assert "OK   barge-in: on: the kiosk listens while it speaks" in out.stdout
     assert speaker.stat().st_size > 44100  # the test sentence was played
+
+
+def test_doctor_says_when_barge_in_is_switched_off(tmp_path: Path) -> None:
+    env, _ = file_devices(tmp_path, bytes(44100 * 2 * 2))
+    config = tmp_path / "kiosk.toml"
+    config.write_text("barge_in = false\n")
+    out = run(["--config", str(config), "doctor"], env)
+    assert "OK   barge-in: half-duplex, speech over the kiosk's voice is not heard" in out.stdout
+    assert "(barge_in = false in the config)" in out.stdout
+
+
+def test_doctor_says_when_the_devices_cannot_play_and_record_at_once(tmp_path: Path) -> None:
+    env, _ = file_devices(tmp_path, bytes(44100 * 2 * 2))
+    config = tmp_path / "kiosk.toml"
+    config.write_text('output_device = "99"\n')  # no such device: nothing to play on
+    out = run(["--config", str(config), "doctor"], env)
+    assert "OK   barge-in: half-duplex" in out.stdout
 
 
 def test_doctor_reports_a_bad_config(tmp_path: Path) -> None:

@@ -1,0 +1,95 @@
+"""Talking over the kiosk: what it acts on while it is still speaking (barge-in).
+
+While the kiosk speaks, the microphone stays open behind the echo canceller, but only a
+few things are worth cutting a sentence for: a red flag, and "stop", "repeat" or
+"slower". Anything else said over the kiosk's voice (an early "yes", a cough, what is
+left of its own echo) is let go; the question is then asked in full and answered in the
+listen turn as always.
+
+What is acted on goes to the dialog as what was said in the turn the kiosk was asking
+about, so the previous issue's rules apply unchanged: a red flag both decodes carry is
+"Call 911" at once, one only one decode carries is checked first, a spoken "stop" is
+confirmed (so a "stop" made of a stray syllable costs one question, "Do you want to
+stop?"). Two things are stricter over the kiosk's voice, where what the echo canceller
+leaves of the kiosk's own words can be heard as words:
+
+* a red flag must be *worded*: a bare "yes" at a red-flag question, heard over that very
+  question, is far likelier the remains of the kiosk's own "... Please say yes or no"
+  than an answer to a question not yet finished;
+* it must be a sign the kiosk is not naming as it speaks (``over_voice``).
+
+Pure: the caller hands in both decodes, the dialog's red-flag test and the understanding.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from enum import StrEnum
+
+from kiosk.catalogue import Command
+from kiosk.events import Heard
+from kiosk.rules import EMERGENCY_FIELDS
+from kiosk.symptoms import Answer
+from kiosk.understanding import Understanding
+
+
+class Interruption(StrEnum):
+    red_flag = "red_flag"
+    stop = "stop"
+    repeat = "repeat"
+    slower = "slower"
+
+
+OVER_VOICE = {
+    Command.stop: Interruption.stop,
+    Command.repeat: Interruption.repeat,
+    Command.slower: Interruption.slower,
+}
+"""The commands worth cutting the kiosk short for; "help" and "start over" wait for the
+question to end."""
+
+
+Reader = Callable[[str], Understanding]
+
+
+def signs(text: str, read: Reader) -> set[str]:
+    """The emergency signs an utterance says "yes" to in words of its own."""
+    said = read(text).mentions
+    return {m.field for m in said if m.field in EMERGENCY_FIELDS and m.value == Answer.yes}
+
+
+def named(saying: tuple[str, ...], read: Reader) -> set[str]:
+    """The signs the kiosk's own sentences name, whatever they say of them."""
+    return {m.field for text in saying for m in read(text).mentions}
+
+
+def over_voice(
+    heard: Heard,
+    red_flag_in: Callable[[str], bool],
+    read: Reader,
+    saying: tuple[str, ...] = (),
+) -> tuple[Interruption, Heard] | None:
+    """Does what was heard over the kiosk's voice cut it short, why, and what goes to
+    the dialog? ``heard.second`` is the other decode of the same audio ("" on an engine
+    with only one); ``red_flag_in`` is the dialog's test at this moment, ``read`` the
+    understanding with no question in mind, and ``saying`` the sentences the kiosk was
+    saying meanwhile.
+
+    A red flag counts only for a sign those sentences do not name. What is left of the
+    kiosk's own voice after the canceller is its own words, and it asks about red
+    flags by name: "did you have a fall" came back as "fall off" in both decodes, and a
+    session with nobody there ended in "Call 911". Someone answering the very question
+    being asked is heard a moment later, in the listen turn that follows.
+
+    A red flag only the other decode carries goes to the dialog as that decode's
+    reading, checked against the first (as at the idle kiosk): the first decode's words
+    would otherwise be taken as an answer."""
+    own = named(saying, read)
+    for text, other in ((heard.text, heard.second), (heard.second, heard.text)):
+        if text.strip() and red_flag_in(text) and signs(text, read) - own:
+            first = heard if text == heard.text else Heard(text, spoken=True, second=other)
+            return Interruption.red_flag, first
+    command = read(heard.text).command
+    if command in OVER_VOICE:
+        return OVER_VOICE[command], heard
+    return None
