@@ -280,7 +280,7 @@ def _one(
     at = start + case.fraction * sentence
     end_of_phrase = at + seconds(pcm)
     room.say_at(at, pcm)
-    room.limit = end_of_phrase + 30
+    room.limit = end_of_phrase + 60  # time for "Call 911", twice, to be said
     checks: list[str] = []
     listen = kiosk.listen
 
@@ -300,9 +300,10 @@ def _one(
     finally:
         kiosk.listen = listen  # type: ignore[method-assign]
     decision = end.decision if end is not None else None
-    case.heard = decision is not None and decision.disposition is Disposition.emergency
+    emergency = decision is not None and decision.disposition is Disposition.emergency
+    case.heard = emergency and _started_within(room, started_before, end_of_phrase + 30, 2)
     case.at_once = case.heard and not checks
-    case.ending = end.ending.value if end is not None else "still going after 30 s"
+    case.ending = end.ending.value if end is not None else "still going a minute on"
     plays = room.plays[plays_before:]
     target_play = plays[target] if len(plays) > target else None
     rendered = kiosk.voice.render(actions[target].text).seconds  # type: ignore[union-attr]
@@ -313,6 +314,12 @@ def _one(
         case.room_delay = round(t_next - end_of_phrase, 2)
         fed = [w for t, w in room.delivered if t >= end_of_phrase]
         case.compute_delay = round(w_next - fed[0], 2) if fed else None
+
+
+def _started_within(room: TimedRoom, first: int, by: float, last: int) -> bool:
+    """Did the last ``last`` clips (the emergency guidance, twice) begin by ``by``?"""
+    clips = room.started[first:]
+    return len(clips) >= last and clips[-last][0] <= by
 
 
 def _line(case: Case) -> str:
