@@ -50,6 +50,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from kiosk import voice as voice_module  # noqa: E402
 from kiosk.audio import read_wav  # noqa: E402
 from kiosk.catalogue import load  # noqa: E402
 from kiosk.dialog import Dialog  # noqa: E402
@@ -358,8 +359,24 @@ def _summary(cases: list[Case], speaking: list[float]) -> dict:
 # --- the kiosk's own echo -------------------------------------------------------------------
 
 
+def _named_rule_counter(named: list[str]) -> None:
+    """Note each utterance over the kiosk's voice that was let go only because it named
+    a sign the kiosk was naming (kiosk/barge_in.py): what that rule is worth."""
+    rule = voice_module.over_voice
+
+    def counting(heard: Heard, red_flag_in: Any, read: Any, saying: tuple[str, ...] = ()) -> Any:
+        cut = rule(heard, red_flag_in, read, saying)
+        if cut is None and rule(heard, red_flag_in, read, ()) is not None:
+            named.append(heard.text)
+        return cut
+
+    voice_module.over_voice = counting  # type: ignore[assignment]
+
+
 def echo_sessions(sessions: int, per_room: int, seed: int) -> dict:
     rng = np.random.default_rng(seed)
+    named: list[str] = []
+    _named_rule_counter(named)
     heard: list[tuple[int, str, str]] = []
     speaking = [0.0, 0.0]
     session = [0]  # the one running now
@@ -402,6 +419,7 @@ def echo_sessions(sessions: int, per_room: int, seed: int) -> dict:
     return {
         "sessions": session[0],
         "heard_from_itself": len(heard),
+        "let_go_as_named_signs": named,
         "what": heard,
         "room_hours": round(room_seconds / 3600, 2),
         "wall_seconds": round(time.monotonic() - clock, 1),
@@ -445,8 +463,9 @@ def main() -> None:
         print(
             f"{r['sessions']} sessions with echo and nobody there ({r['room_hours']} h of "
             f"room time, {r['wall_seconds']:.0f} s): {r['heard_from_itself']} things heard "
-            f"from the kiosk itself; canceller + recognizer while speaking RTF "
-            f"{r['speaking_rtf']} ({r['machine']})"
+            f"from the kiosk itself ({len(r['let_go_as_named_signs'])} more let go only as "
+            f"signs it was naming: {r['let_go_as_named_signs']}); canceller + recognizer "
+            f"while speaking RTF {r['speaking_rtf']} ({r['machine']})"
         )
     if a.json:
         a.json.write_text(json.dumps(r, indent=1, default=str))

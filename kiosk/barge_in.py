@@ -16,7 +16,8 @@ leaves of the kiosk's own words can be heard as words:
 * a red flag must be *worded*: a bare "yes" at a red-flag question, heard over that very
   question, is far likelier the remains of the kiosk's own "... Please say yes or no"
   than an answer to a question not yet finished;
-* it must be a sign the kiosk is not naming as it speaks (``over_voice``).
+* to cut the kiosk short it must be a sign the kiosk is not naming as it speaks; one
+  it is naming is kept and checked if the person says nothing after (``over_voice``).
 
 Pure: the caller hands in both decodes, the dialog's red-flag test and the understanding.
 """
@@ -38,6 +39,10 @@ class Interruption(StrEnum):
     stop = "stop"
     repeat = "repeat"
     slower = "slower"
+    named = "named"
+    """A red flag for a sign the kiosk is naming as it speaks: no reason to cut it short
+    (it may be its own words coming back), but not lost either. Kept, and checked
+    ("Did you mention...?") if the listen turn that follows hears nothing."""
 
 
 OVER_VOICE = {
@@ -75,21 +80,25 @@ def over_voice(
     understanding with no question in mind, and ``saying`` the sentences the kiosk was
     saying meanwhile.
 
-    A red flag counts only for a sign those sentences do not name. What is left of the
-    kiosk's own voice after the canceller is its own words, and it asks about red
-    flags by name: "did you have a fall" came back as "fall off" in both decodes, and a
-    session with nobody there ended in "Call 911". Someone answering the very question
-    being asked is heard a moment later, in the listen turn that follows.
+    A red flag cuts the kiosk short only for a sign those sentences do not name. What
+    is left of the kiosk's own voice after the canceller is its own words, and it asks
+    about red flags by name ("call 911 now" came back as "fall off" in both decodes,
+    and a session with nobody there ended in "Call 911"). One the kiosk is naming is
+    ``named``: kept, to be checked if nothing else is said.
 
     A red flag only the other decode carries goes to the dialog as that decode's
     reading, checked against the first (as at the idle kiosk): the first decode's words
     would otherwise be taken as an answer."""
     own = named(saying, read)
+    kept: Heard | None = None
     for text, other in ((heard.text, heard.second), (heard.second, heard.text)):
-        if text.strip() and red_flag_in(text) and signs(text, read) - own:
+        if not text.strip() or not red_flag_in(text) or not signs(text, read):
+            continue
+        if signs(text, read) - own:
             first = heard if text == heard.text else Heard(text, spoken=True, second=other)
             return Interruption.red_flag, first
+        kept = kept or Heard(text, spoken=True)  # no second opinion: always checked
     command = read(heard.text).command
     if command in OVER_VOICE:
         return OVER_VOICE[command], heard
-    return None
+    return (Interruption.named, kept) if kept else None

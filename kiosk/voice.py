@@ -30,7 +30,7 @@ from typing import Protocol
 import numpy as np
 
 from kiosk.audio import DuplexUnavailable, Loudspeaker, Microphone
-from kiosk.barge_in import over_voice
+from kiosk.barge_in import Interruption, over_voice
 from kiosk.catalogue import Catalogue
 from kiosk.dialog import WALK_AWAY_SILENCES, Dialog
 from kiosk.events import Action, Event, Finish, Heard, Listen, Priority, Say, Silence, SpeakSlower
@@ -96,6 +96,18 @@ class Overlap:
 
     recognition: Recognition
     saying: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Overheard:
+    """What the kiosk heard while it spoke a sentence (barge-in)."""
+
+    cut: Heard | None = None
+    """What cut it short, for the dialog."""
+    ongoing: Overlap | None = None
+    """An utterance still going on when it fell silent."""
+    kept: Heard | None = None
+    """A red flag for a sign it was naming: checked if the listen turn hears nothing."""
 
 
 class _RedFlagWatch:
@@ -184,22 +196,27 @@ class VoiceKiosk:
     def converse(self, dialog: Dialog, actions: list[Action]) -> Finish | None:
         """Carry out the dialog's actions, and what it answers to each event, to the end."""
         actions = list(actions)
-        ongoing: Overlap | None = None  # an utterance begun over the kiosk's voice
+        over = Overheard()  # what was heard over the kiosk's voice
         while actions:
             action = actions.pop(0)
             if isinstance(action, Say):
                 upcoming = next((a for a in actions if isinstance(a, Listen)), None)
-                cut, ongoing = self.say(action, dialog, upcoming, ongoing)
-                if cut is not None:
+                over = self.say(action, dialog, upcoming, over)
+                if over.cut is not None:
                     # cut short: the rest of what it meant to say, and the listen, go
                     assert upcoming is not None
                     del actions[: actions.index(upcoming) + 1]
-                    actions += dialog.handle(cut)
+                    actions += dialog.handle(over.cut)
+                    over = Overheard()
             elif isinstance(action, SpeakSlower):
                 self.voice.slower()
             elif isinstance(action, Listen):
-                actions += dialog.handle(self.listen(action, dialog, ongoing))
-                ongoing = None
+                event = self.listen(action, dialog, over.ongoing)
+                if isinstance(event, Silence) and over.kept is not None:
+                    log.info("nothing said after the question: checking a red flag said over it")
+                    event = over.kept
+                actions += dialog.handle(event)
+                over = Overheard()
             elif isinstance(action, Finish):
                 outcome = action.decision.disposition.value if action.decision else "none"
                 log.info("session ended: %s, disposition %s", action.ending.value, outcome)
@@ -211,26 +228,27 @@ class VoiceKiosk:
         action: Say,
         dialog: Dialog | None = None,
         upcoming: Listen | None = None,
-        ongoing: Overlap | None = None,
-    ) -> tuple[Heard | None, Overlap | None]:
+        over: Overheard | None = None,
+    ) -> Overheard:
         """Say it; with barge-in, listening for ``upcoming`` meanwhile (see
         ``say_listening``). The emergency guidance is said twice and never listened
         over, so nothing cuts it short; nor is the closing guidance (no turn follows)."""
         clip = self.voice.render(action.text)
+        over = over or Overheard()
         if action.priority is Priority.emergency:
             for _ in range(EMERGENCY_REPEATS):
                 self._play(clip)
-            return None, None
+            return Overheard()
         if self.duplex is None or dialog is None or upcoming is None:
             self._play(clip)
-            return None, ongoing
+            return over
         try:
-            return self.say_listening(action.text, clip, upcoming, dialog, ongoing)
+            return self.say_listening(action.text, clip, upcoming, dialog, over)
         except DuplexUnavailable as err:  # raised before anything is played
             log.warning("barge-in off, the kiosk is half-duplex from now on: %s", err)
             self.duplex = self.canceller = None
             self._play(clip)
-            return None, ongoing
+            return over
         finally:
             self.heartbeat()
 
@@ -249,6 +267,7 @@ class VoiceKiosk:
         recognition = ongoing.recognition if ongoing else self.engine.start(grammar)
         watch = _RedFlagWatch(self, dialog)
         heard_speech = ongoing is not None
+        kept: Heard | None = None  # a red flag, over the question that named it
         audio_seconds = 0.0
         limit = self.settings.no_speech_timeout + self.settings.max_utterance
         for block in self.mic.blocks(stop_after=limit):
@@ -259,8 +278,9 @@ class VoiceKiosk:
                 return self._heard(hyp.text, recognition, dialog)
             if hyp is not None and hyp.final:
                 cut = self._over_voice(self._decoded(hyp.text, recognition), dialog, ongoing)
-                if cut is not None:
-                    return cut
+                if cut is not None and cut[0] is not Interruption.named:
+                    return cut[1]
+                kept = cut[1] if cut is not None else None
                 recognition, ongoing = self.engine.start(grammar), None
                 heard_speech, audio_seconds = False, 0.0  # the turn starts now
                 continue
@@ -270,20 +290,21 @@ class VoiceKiosk:
                 if early is not None and ongoing is None:
                     return early
                 cut = self._over_voice(early, dialog, ongoing) if early and ongoing else None
-                if cut is not None:
-                    return cut
+                if cut is not None and cut[0] is not Interruption.named:
+                    return cut[1]
             if not heard_speech and audio_seconds >= self.settings.no_speech_timeout:
-                return Silence()
+                return kept or Silence()
             if audio_seconds >= limit:
                 break
         text = recognition.finish().text
         if ongoing is not None:
-            return self._over_voice(self._decoded(text, recognition), dialog, ongoing) or Silence()
+            cut = self._over_voice(self._decoded(text, recognition), dialog, ongoing)
+            return cut[1] if cut is not None else Silence()
         return self._heard(text, recognition, dialog)
 
     def say_listening(
-        self, text: str, clip: Clip, upcoming: Listen, dialog: Dialog, ongoing: Overlap | None
-    ) -> tuple[Heard | None, Overlap | None]:
+        self, text: str, clip: Clip, upcoming: Listen, dialog: Dialog, over: Overheard
+    ) -> Overheard:
         """Say ``text`` (rendered as ``clip``) with the microphone open behind the echo
         canceller (barge-in): returns what cut the kiosk short (kiosk/barge_in.py
         decides what does; playback stops at once), or else the utterance still going on
@@ -291,6 +312,7 @@ class VoiceKiosk:
         recognized as an answer to ``upcoming``, the turn the kiosk is asking about."""
         assert self.duplex is not None and self.canceller is not None
         grammar = self.grammars.for_turn(upcoming.turn, upcoming.kind, self.engine.free_recognition)
+        ongoing, kept = over.ongoing, over.kept
         said = (*(ongoing.saying if ongoing else ()), text)
         now = Overlap(ongoing.recognition if ongoing else self.engine.start(grammar), said)
         watch = _RedFlagWatch(self, dialog)
@@ -306,17 +328,19 @@ class VoiceKiosk:
                 hyp = now.recognition.accept(clean)
                 if hyp is not None and hyp.final:
                     cut = self._over_voice(self._decoded(hyp.text, now.recognition), dialog, now)
-                    if cut is not None:
-                        return cut, None
+                    if cut is not None and cut[0] is not Interruption.named:
+                        return Overheard(cut=cut[1])
+                    kept = cut[1] if cut is not None else kept
                     now = Overlap(self.engine.start(grammar), (text,))
                 elif hyp is not None:
                     early = watch.early(hyp.text, audio_seconds, now.recognition)
                     cut = self._over_voice(early, dialog, now) if early else None
-                    if cut is not None:
-                        return cut, None
+                    if cut is not None and cut[0] is not Interruption.named:
+                        return Overheard(cut=cut[1])
         finally:
             playing.close()  # stops the loudspeaker at once if the kiosk was cut short
-        return None, now if now.recognition.in_speech else None
+        going = now if now.recognition.in_speech else None
+        return Overheard(ongoing=going, kept=kept)
 
     def _decoded(self, text: str, recognition: Recognition) -> Heard:
         """An utterance heard over the kiosk's voice, with its second opinion."""
@@ -325,9 +349,11 @@ class VoiceKiosk:
             log.warning("DEBUG TRANSCRIPT over voice: %r (second opinion %r)", text, second)
         return Heard(text, spoken=True, second=second)
 
-    def _over_voice(self, heard: Heard, dialog: Dialog, overlap: Overlap) -> Heard | None:
-        """What to hand the dialog for an utterance heard over the kiosk's voice, if it
-        is one that cuts the kiosk short (kiosk/barge_in.py)."""
+    def _over_voice(
+        self, heard: Heard, dialog: Dialog, overlap: Overlap
+    ) -> tuple[Interruption, Heard] | None:
+        """Whether an utterance heard over the kiosk's voice cuts it short or is kept,
+        and what then goes to the dialog (kiosk/barge_in.py)."""
         if not heard.text:
             return None
 
@@ -335,10 +361,9 @@ class VoiceKiosk:
             return self.understander(said, expecting=None, today=self.today())
 
         cut = over_voice(heard, dialog.red_flag_in, read, overlap.saying)
-        if cut is None:
-            return None
-        log.info("cut short while speaking: %s", cut[0].value)
-        return cut[1]
+        if cut is not None and cut[0] is not Interruption.named:
+            log.info("cut short while speaking: %s", cut[0].value)
+        return cut
 
     def _opinion(self, recognition: Recognition) -> str:
         clock = time.monotonic()

@@ -70,6 +70,32 @@ def emergency_seconds() -> float:
     return Voice_(rate=140, spoken=CAT.spoken).render(text).seconds
 
 
+def session_in_a_room(tmp_path: Path, pcm: bytes) -> tuple[subprocess.CompletedProcess[str], Path]:
+    """One `kiosk run` session hearing ``pcm`` (16 kHz) through the microphone, fed
+    through a named pipe at the pace of speech: the file plugin would start a file again
+    at every listen turn; the pipe carries on where it left off, as a room does. Then
+    silence. Returns the run and the loudspeaker's recording."""
+    wav = tmp_path / "room.wav"
+    with wave.open(str(wav), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(SAMPLE_RATE)
+        w.writeframes(pcm)
+    mic = FifoMicrophone(
+        tmp_path / "mic.fifo",
+        raw_from_wav(wav, tmp_path / "mic.raw").read_bytes(),
+        "quiet",
+        pace=True,
+    )
+    speaker = tmp_path / "speaker.raw"
+    conf = write_config(tmp_path, mic.path, speaker)
+    env = {**os.environ, "ALSA_CONFIG_PATH": str(conf), "KIOSK_STATE_DIR": str(tmp_path / "s")}
+    try:
+        return one_session(env, timeout=300), speaker
+    finally:
+        mic.close()
+
+
 @pytest.mark.parametrize("rate", [44_100, 48_000])
 def test_red_flag_heard_through_the_microphone_gets_call_911(tmp_path: Path, rate: int) -> None:
     """A USB microphone and loudspeaker at 44.1 or 48 kHz: the kiosk resamples both ways."""
@@ -124,27 +150,7 @@ def test_small_talk_through_the_microphone_is_let_go(tmp_path: Path) -> None:
         say("I have chest pain and I can't breathe", Voice("flite", "slt"), tmp_path / "p.wav")
     )
     pcm = mix(floor, bytes(len(floor) + 2 * SAMPLE_RATE) + patient)
-    wav = tmp_path / "room.wav"
-    with wave.open(str(wav), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(SAMPLE_RATE)
-        w.writeframes(pcm)
-    # Through a named pipe: the file plugin would start the file again at every
-    # listen turn; the pipe carries on where it left off, as a room does.
-    mic = FifoMicrophone(
-        tmp_path / "mic.fifo",
-        raw_from_wav(wav, tmp_path / "mic.raw").read_bytes(),
-        "quiet",
-        pace=True,
-    )
-    speaker = tmp_path / "speaker.raw"
-    conf = write_config(tmp_path, mic.path, speaker)
-    env = {**os.environ, "ALSA_CONFIG_PATH": str(conf), "KIOSK_STATE_DIR": str(tmp_path / "s")}
-    try:
-        run = one_session(env, timeout=300)
-    finally:
-        mic.close()
+    run, speaker = session_in_a_room(tmp_path, pcm)
     assert run.returncode == 0, run.stderr
     assert "disposition emergency" in run.stderr
     assert run.stderr.count("session started") == 1
@@ -168,25 +174,7 @@ def test_a_red_flag_said_over_the_greeting_is_heard_through_the_real_devices(
     hello = read_wav(say("hello", Voice("flite", "slt"), tmp_path / "h.wav"))
     words = read_wav(say("I can't breathe", Voice("flite", "slt"), tmp_path / "p.wav"))
     gap = bytes(5 * SAMPLE_RATE * 2)  # into the greeting, once the canceller has settled
-    wav = tmp_path / "room.wav"
-    with wave.open(str(wav), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(SAMPLE_RATE)
-        w.writeframes(bytes(SAMPLE_RATE * 2) + hello + gap + words)
-    mic = FifoMicrophone(
-        tmp_path / "mic.fifo",
-        raw_from_wav(wav, tmp_path / "mic.raw", lead=0.5).read_bytes(),
-        "quiet",
-        pace=True,
-    )
-    speaker = tmp_path / "speaker.raw"
-    conf = write_config(tmp_path, mic.path, speaker)
-    env = {**os.environ, "ALSA_CONFIG_PATH": str(conf), "KIOSK_STATE_DIR": str(tmp_path / "s")}
-    try:
-        run = one_session(env, timeout=300)
-    finally:
-        mic.close()
+    run, _ = session_in_a_room(tmp_path, bytes(SAMPLE_RATE * 2) + hello + gap + words)
     assert run.returncode == 0, run.stderr
     assert "cut short while speaking: red_flag" in run.stderr
     assert "disposition emergency" in run.stderr

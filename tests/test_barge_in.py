@@ -15,7 +15,7 @@ from kiosk.audio import read_wav
 from kiosk.barge_in import Interruption, over_voice
 from kiosk.catalogue import load
 from kiosk.dialog import Dialog
-from kiosk.events import Ending, Finish, Heard
+from kiosk.events import Ending, Finish, Heard, Say
 from kiosk.rules import Disposition
 from kiosk.symptoms import Answer, get_value
 from kiosk.understanding import Understander, Understanding
@@ -101,8 +101,9 @@ def test_a_sign_the_kiosk_is_naming_as_it_speaks_is_its_own_echo(
     understander: Understander,
 ) -> None:
     """What the canceller leaves of the kiosk's voice is its own words, and it asks
-    about red flags by name; someone answering the question being asked is heard in the
-    listen turn that follows. Another sign said over the same question cuts it short."""
+    about red flags by name: a sign it is naming does not cut it short, but is kept (to
+    be checked, never acted on at once, if nothing else is said). Another sign said over
+    the same question cuts it short."""
     d = at_turn(understander)
     asking = (CAT.question("belly_fever_injury").ask,)
 
@@ -111,7 +112,9 @@ def test_a_sign_the_kiosk_is_naming_as_it_speaks_is_its_own_echo(
 
     heard = Heard("i had a fall", spoken=True, second="i had a fall")
     assert over_voice(heard, d.red_flag_in, read) is not None
-    assert over_voice(heard, d.red_flag_in, read, asking) is None
+    kept = over_voice(heard, d.red_flag_in, read, asking)
+    assert kept == (Interruption.named, Heard("i had a fall", spoken=True))
+    assert d.red_flag_in(kept[1].text) and not d.red_flag_in(kept[1])  # checked first
     other = Heard("i can't breathe", spoken=True, second="i can't breathe")
     assert over_voice(other, d.red_flag_in, read, asking) is not None
 
@@ -247,6 +250,31 @@ def test_the_emergency_guidance_is_never_cut_short(tmp_path: Path) -> None:
     guidance = k.voice.render(end.decision.guidance)
     assert end.decision.disposition is Disposition.emergency
     assert [round(p[1], 2) for p in room.plays[-2:]] == [round(guidance.seconds, 2)] * 2
+
+
+def test_a_red_flag_over_the_question_that_names_it_is_checked_after(tmp_path: Path) -> None:
+    """ "I can't breathe" over "Any chest pain, trouble breathing...?": the question goes
+    on (that sign is in it: it could be the kiosk's own words coming back), and when
+    nothing more is said, the kiosk checks it ("did you mention...?") and, on "yes",
+    gives the emergency guidance."""
+    room = Room(echo=ECHO, limit=200)
+    k = kiosk(room)
+    d = Dialog(CAT, k.understander, TODAY)
+    d.start()
+    actions = d.handle(Heard("my upper back hurts"))
+    question = next(a for a in actions if isinstance(a, Say) and "breathing" in a.text)
+    before = [a for a in actions[: actions.index(question)] if isinstance(a, Say)]
+    start = sum(k.voice.render(a.text).seconds + room.margin for a in before)
+    room.say_at(start + 1.0, patient("I can't breathe", tmp_path))
+    room.replies = [b"", patient("yes", tmp_path)]  # nothing after the question; "yes"
+    try:
+        end = k.converse(d, actions)
+    finally:
+        k.voice.close()
+    assert end is not None and end.decision is not None
+    assert end.decision.disposition is Disposition.emergency
+    length = k.voice.render(question.text).seconds
+    assert any(abs(p[1] - length) < 0.01 for p in room.plays)  # said in full
 
 
 def test_an_early_answer_over_a_question_is_let_go(tmp_path: Path) -> None:

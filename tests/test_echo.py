@@ -31,9 +31,9 @@ def heard_from_nobody(kiosk: VoiceKiosk, sessions: int) -> list[Event]:
         return event
 
     def noting_say(*args: Any) -> Any:
-        cut, ongoing = say(*args)
-        heard.extend([cut] if cut is not None else [])
-        return cut, ongoing
+        over = say(*args)
+        heard.extend(e for e in (over.cut, over.kept) if e is not None)
+        return over
 
     kiosk.listen = noting_listen  # type: ignore[method-assign]
     kiosk.say = noting_say  # type: ignore[method-assign]
