@@ -48,10 +48,13 @@ DENOISE = 1
 """Speex applies its residual echo suppression through its noise suppressor's gains:
 off, the suppressor did nothing (echo taken out 25-30 dB either way); on, 35-50 dB, and
 the red flags said over the kiosk's voice were heard as well as before (README)."""
-SETTLED_DB = 20.0
+SETTLED_DB = 10.0
 """Echo taken out (the microphone's level over the canceller's output while the kiosk
 talks) at which the canceller has learnt the room. Before that, what it leaves of the
-kiosk's voice comes out as words, so the voice loop does not listen over it yet."""
+kiosk's voice can come out as words, so the voice loop does not listen over it yet. In
+a quiet room it gets far past this within seconds (25-45 dB); in a pharmacy's noise,
+which it cannot take out, the measure stays near 10-16 dB (noise 15 dB under speech:
+at 20 dB it never settled, and the kiosk never listened over its voice)."""
 QUIET_DB = 30.0
 """Or: what comes out while the kiosk talks is this far under what it plays. A
 microphone that hardly hears the loudspeaker (a headset, a long way off) has little
@@ -117,7 +120,7 @@ class EchoCanceller:
         self.settled = False
         """Has it learnt the room? Once it has, it stays so: a person talking over the
         kiosk (the very moment to listen) raises the output as echo left would."""
-        self._window: list[tuple[float, float]] = []
+        self._window: list[tuple[float, float, float]] = []
 
     def process(self, mic: bytes, played: bytes) -> bytes:
         """The microphone with the echo of ``played`` (the same stretch of time: the same
