@@ -395,10 +395,11 @@ def echo_sessions(sessions: int, per_room: int, seed: int) -> dict:
         say, listen = kiosk.say, kiosk.listen
 
         def noting_say(*args: Any, _say: Any = say) -> Any:
-            cut, ongoing = _say(*args)
-            if cut is not None:
-                heard.append((session[0], "over its voice", cut.text))
-            return cut, ongoing
+            over = _say(*args)
+            for what, event in (("over its voice", over.cut), ("kept to check", over.kept)):
+                if event is not None:
+                    heard.append((session[0], what, event.text))
+            return over
 
         def noting_listen(*args: Any, _listen: Any = listen) -> Event:
             event = _listen(*args)

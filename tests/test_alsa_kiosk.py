@@ -168,14 +168,15 @@ def test_a_red_flag_said_over_the_greeting_is_heard_through_the_real_devices(
 ) -> None:
     """Barge-in through the real PortAudio path: someone says "hello", and then, while
     the kiosk is still greeting them, "I can't breathe". The greeting is played through a
-    full-duplex stream with the microphone open behind the echo canceller; the kiosk
-    stops and gives the emergency guidance (half-duplex, the words were lost and the
-    session went on asking)."""
+    full-duplex stream with the microphone open behind the echo canceller, and the red
+    flag cuts it short (half-duplex, the words were lost and the session went on
+    asking). What follows, "Call 911" at once or first a check of what it heard,
+    depends on the two decodes; the room tests (test_barge_in.py) follow it through, as
+    a pipe cannot answer the check at the right moment (seen: check, then no answer)."""
     hello = read_wav(say("hello", Voice("flite", "slt"), tmp_path / "h.wav"))
     words = read_wav(say("I can't breathe", Voice("flite", "slt"), tmp_path / "p.wav"))
     gap = bytes(5 * SAMPLE_RATE * 2)  # into the greeting, once the canceller has settled
     run, _ = session_in_a_room(tmp_path, bytes(SAMPLE_RATE * 2) + hello + gap + words)
     assert run.returncode == 0, run.stderr
     assert "cut short while speaking: red_flag" in run.stderr
-    assert "disposition emergency" in run.stderr
     assert "breathe" not in run.stderr  # no words said reach the log
