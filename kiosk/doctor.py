@@ -123,7 +123,7 @@ def _barge_in(cfg: config_file.KioskConfig) -> str:
     except DeviceError as err:
         return f"{half}: {err}"
     return (
-        "on: the kiosk listens while it speaks (WebRTC AEC3 echo canceller) for red "
+        "on: the kiosk listens while it speaks (Speex echo canceller) for red "
         "flags and stop, repeat, slower"
     )
 

@@ -4,7 +4,7 @@ that it can listen while it talks (barge-in) without hearing itself.
 An adapter over SpeexDSP's echo canceller (libspeexdsp, Debian's ``libspeexdsp1``),
 through ctypes: three C calls whose API has not changed since 2008, so no binding
 package is worth depending on (the ones on PyPI are unmaintained or need a compiler).
-Chosen by measurement against WebRTC's AEC3 (README "Echo cancellation"): AEC3 takes
+Chosen by measurement against WebRTC's AEC3 (README "Barge-in"): AEC3 takes
 out more echo, but its suppressor also takes out the person talking over the kiosk, so
 the recognizer heard far fewer of the red flags said over its voice; Speex's linear
 filter leaves the person's words whole.

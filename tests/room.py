@@ -209,8 +209,8 @@ class Room:
 
 def settle(kiosk: VoiceKiosk, room: Room, lines: int = 4) -> None:
     """A kiosk that has been on a while: its echo canceller has heard its own voice come
-    back through this room (nobody there) and has found the echo's path. Fresh, AEC3
-    takes some seconds to settle and meanwhile damages speech over the kiosk's voice
+    back through this room (nobody there) and has found the echo's path. Fresh, it takes
+    some seconds to settle, and the kiosk does not listen over its voice meanwhile
     (README "Barge-in"): that is the first greeting after boot, not the kiosk's day."""
     assert kiosk.canceller is not None
     c = kiosk.c
