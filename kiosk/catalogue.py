@@ -153,6 +153,8 @@ class Command(StrEnum):
 class UnderstandingWords(_Data):
     fillers: tuple[str, ...]
     clause_starts: tuple[str, ...]
+    objects: tuple[str, ...] = ()
+    """What one falls off: "my horse" right after a mention starts no clause."""
     answer_particles: tuple[str, ...]
     lead_words: tuple[str, ...]
     near_gap: int = Field(ge=0, le=6)

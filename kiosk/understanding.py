@@ -152,14 +152,19 @@ class ClauseSplitter:
 
     clause_starts: frozenset[str]
     after: frozenset[str]
+    objects: frozenset[str] = frozenset()
+    """Things fallen off: "fell off | my horse | years ago" is one clause."""
 
     def __call__(self, doc: Doc) -> Doc:
         inside: set[int] = set()
         ends: set[int] = set()
+        objects: set[int] = set()  # "fell off | my horse": what was fallen off
         for span in doc.spans.get(SPANS, []):
             if span.id_ in _MENTION:
                 inside.update(range(span.start + 1, span.end))
                 ends.add(span.end)
+                if span.end + 1 < len(doc) and doc[span.end + 1].lower_ in self.objects:
+                    objects.add(span.end)
             elif span.id_ == "answer":  # "not really | my bottom feels numb"
                 ends.add(span.end)
                 if span.label_ == "answer=no":
@@ -177,16 +182,19 @@ class ClauseSplitter:
                 token.lower_ in self.clause_starts
                 and i not in inside
                 and (i in ends or prev in self.after)
+                and i not in objects
             )
         return doc
 
 
-@Language.factory("kiosk_clauses", default_config={"clause_starts": [], "after": []})
+@Language.factory(
+    "kiosk_clauses", default_config={"clause_starts": [], "after": [], "objects": []}
+)
 def _make_clauses(
-    nlp: Language, name: str, clause_starts: list[str], after: list[str]
+    nlp: Language, name: str, clause_starts: list[str], after: list[str], objects: list[str]
 ) -> ClauseSplitter:
     first = frozenset(nlp.tokenizer(w)[0].lower_ for w in clause_starts)
-    return ClauseSplitter(first, frozenset(after))
+    return ClauseSplitter(first, frozenset(after), frozenset(objects))
 
 
 # --- the pipeline -----------------------------------------------------------------------
@@ -287,6 +295,7 @@ def build_pipeline(c: Catalogue) -> Language:
         config={
             "clause_starts": list(c.understanding.clause_starts),
             "after": sorted({t for w in c.understanding.answer_particles for t in _tokens(nlp, w)}),
+            "objects": list(c.understanding.objects),
         },
     )
 

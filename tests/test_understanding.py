@@ -310,12 +310,34 @@ def test_free_phrasing_of_red_flags(u: Understander, text: str, field: str) -> N
         ("i had numbness years ago, not now", "limb_numbness"),
         # small talk near the idle kiosk (bench/chatter_bench.py), heard word for word
         ("i had a fever last winter", "fever"),
+        # a fall long ago, with what was fallen off between (the "my" of "my horse"
+        # used to start a new clause, out of the time phrase's reach: "Call 911")
+        ("my back has been bad since i fell off my horse years ago", "after_injury"),
+        ("i fell off my bike when i was little", "after_injury"),
+        ("when i was little i fell down the stairs", "after_injury"),
+        ("he fell off his bike when he was little", "after_injury"),
     ],
 )
 def test_someone_else_or_the_past_is_not_the_persons_symptom(
     u: Understander, text: str, field: str
 ) -> None:
     assert mentions(u, text).get(field) != "yes", u(text).mentions
+
+
+@pytest.mark.parametrize(
+    ("text", "field"),
+    [
+        ("i fell off my horse this morning", "after_injury"),
+        ("no i didn't fall down my legs just went numb", "limb_numbness"),
+        ("i fell off my bike and my legs went numb", "limb_numbness"),
+        ("i fell off my bike and my legs went numb", "after_injury"),
+    ],
+)
+def test_what_was_fallen_off_carries_nothing_else_away(
+    u: Understander, text: str, field: str
+) -> None:
+    """Only a thing fallen off joins the fall; "my legs" still starts a clause of its own."""
+    assert mentions(u, text).get(field) == "yes", u(text).mentions
 
 
 def test_lifelong_facts_from_the_past_still_count(u: Understander) -> None:
