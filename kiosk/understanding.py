@@ -187,9 +187,7 @@ class ClauseSplitter:
         return doc
 
 
-@Language.factory(
-    "kiosk_clauses", default_config={"clause_starts": [], "after": [], "objects": []}
-)
+@Language.factory("kiosk_clauses", default_config={"clause_starts": [], "after": [], "objects": []})
 def _make_clauses(
     nlp: Language, name: str, clause_starts: list[str], after: list[str], objects: list[str]
 ) -> ClauseSplitter:
