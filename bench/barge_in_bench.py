@@ -3,6 +3,7 @@
 
     .venv/bin/python bench/barge_in_bench.py over-voice --voices tune --noise clean
     .venv/bin/python bench/barge_in_bench.py over-voice --voices held-out --noise 15
+    .venv/bin/python bench/barge_in_bench.py over-voice --voices held-out --voice 1 --echo off
     .venv/bin/python bench/barge_in_bench.py echo --sessions 200
 
 ``over-voice``: a red flag said over the kiosk's own voice (the greeting, the open
@@ -103,6 +104,10 @@ FRACTIONS = [0.2, 0.6]
 SPEECH_RMS = 4000.0
 """The person's level at the microphone (the synthesized phrases, normalized)."""
 ECHO = Echo(delay=0.05, gain_db=-10)
+NO_ECHO = Echo(delay=0.05, gain_db=-150)
+"""``--echo off``: the kiosk speaks and listens as ever, but nothing of its voice comes
+back. The same cases then say what the echo (and the canceller taking it out) costs,
+apart from what overlapping the kiosk's sentences and the recognizer cost."""
 
 
 # --- the room, with a pharmacy's noise and a clock for compute -----------------------------
@@ -223,13 +228,15 @@ class Case:
         return max(self.room_delay, self.compute_delay or 0.0)
 
 
-def over_voice(voices: list[Voice], phrases: list[str], noise: str | None, folder: Path) -> dict:
+def over_voice(
+    voices: list[Voice], phrases: list[str], noise: str | None, folder: Path, echo: Echo = ECHO
+) -> dict:
     c = load()
     u = Understander(c)
     cases: list[Case] = []
     speaking = [0.0, 0.0]  # compute seconds, room seconds, while the kiosk spoke
     for voice in voices:
-        room = TimedRoom(echo=ECHO, limit=1e9)
+        room = TimedRoom(echo=echo, limit=1e9)
         if noise is not None:
             room.noise = Noise(noise, folder)
             room.noise_level = SPEECH_RMS / 10 ** (15 / 20)
@@ -436,6 +443,8 @@ def main() -> None:
     o.add_argument("--voices", choices=["tune", "held-out"], default="held-out")
     o.add_argument("--noise", choices=["clean", "15"], default="clean")
     o.add_argument("--limit", type=int, default=0, help="only this many phrases")
+    o.add_argument("--voice", type=int, help="only this one of the set's voices (index)")
+    o.add_argument("--echo", choices=["on", "off"], default="on")
     o.add_argument("--json", type=Path)
     e = sub.add_parser("echo")
     e.add_argument("--sessions", type=int, default=200)
@@ -450,7 +459,10 @@ def main() -> None:
         voices = HELD_OUT_VOICES if held else TUNE_VOICES
         phrases = HELD_OUT_PHRASES if held else TUNE_PHRASES
         noise = None if a.noise == "clean" else ("B" if held else "A")
-        r = over_voice(voices, phrases[: a.limit or None], noise, folder)
+        if a.voice is not None:
+            voices = [voices[a.voice]]
+        echo = ECHO if a.echo == "on" else NO_ECHO
+        r = over_voice(voices, phrases[: a.limit or None], noise, folder, echo)
         print(
             f"{a.voices} voices and phrases, {a.noise}: heard {r['heard']}/{r['cases']} "
             f"({r['at_once']} at once), cut short {r['cut_short']}, by moment {r['by_moment']}; "
