@@ -10,7 +10,8 @@
 question, a question mid-session, the read-back; 20 % and 60 % into the sentence), the
 kiosk's echo coming back (tests/room.py ``Echo``), in a quiet room or a pharmacy's noise
 15 dB under the speaker. The person answers "yes" if the kiosk checks ("Did you
-say...?"). Counted per case: heard (the session ends in "Call 911" within 30 s), at once
+say...?"). Counted per case: heard (the session ends in "Call 911" within 30 s; a case
+still going then is a miss, and its room closes there), at once
 (no check first), and the response time from the end of the phrase to the kiosk's next
 words (its check or "Call 911"). Room time is the audio's own clock; the compute the
 kiosk spends meanwhile is measured too, and the response time reported is the larger of
@@ -104,6 +105,9 @@ FRACTIONS = [0.2, 0.6]
 SPEECH_RMS = 4000.0
 """The person's level at the microphone (the synthesized phrases, normalized)."""
 ECHO = Echo(delay=0.05, gain_db=-10)
+HEARD_WITHIN = 30.0
+"""A red flag counts as heard if "Call 911" has begun twice by this many seconds after
+the phrase (a check, its answer and the guidance fit well within it)."""
 NO_ECHO = Echo(delay=0.05, gain_db=-150)
 """``--echo off``: the kiosk speaks and listens as ever, but nothing of its voice comes
 back. The same cases then say what the echo (and the canceller taking it out) costs,
@@ -124,6 +128,14 @@ class TimedRoom(Room):
     """(room time at the end of the block, wall clock) for every block heard."""
     started: list[tuple[float, float]] = field(default_factory=list)
     """(room time, wall clock) at which each clip began to play."""
+    give_up: float = float("inf")
+    """Room time after which the kiosk still listening (or talking while it listens,
+    which the emergency guidance never is) means the case was missed: the room closes
+    there instead of running on (a missed case in noise cost a minute of noisy room)."""
+
+    def _too_late(self) -> None:
+        if self.now > self.give_up:
+            raise RoomClosed(f"no emergency guidance by {self.give_up:g} s of room time")
 
     def _audio(self, start: int, length: int) -> bytes:
         pcm = super()._audio(start, length)
@@ -144,7 +156,17 @@ class TimedRoom(Room):
                 close()
 
     def blocks(self, stop_after: float) -> Iterator[bytes]:
-        return self._note(super().blocks(stop_after))
+        return self._note(self._until_too_late(super().blocks(stop_after)))
+
+    def _until_too_late(self, blocks: Iterator[Any]) -> Generator[Any, None, None]:
+        try:
+            for block in blocks:
+                self._too_late()
+                yield block
+        finally:
+            close = getattr(blocks, "close", None)
+            if close:
+                close()
 
     def play(self, samples: np.ndarray, rate: int) -> None:
         self.started.append((self.now, time.monotonic()))
@@ -154,7 +176,8 @@ class TimedRoom(Room):
         self, samples: np.ndarray, rate: int
     ) -> Generator[tuple[bytes, bytes], None, None]:
         self.started.append((self.now, time.monotonic()))
-        return self._note(super().play_listening(samples, rate))  # type: ignore[return-value]
+        played = super().play_listening(samples, rate)
+        return self._note(self._until_too_late(played))  # type: ignore[return-value]
 
     def forget_before(self, at: float) -> None:
         """Drop what was said and echoed long ago (it only slows the mixing down)."""
@@ -289,6 +312,7 @@ def _one(
     end_of_phrase = at + seconds(pcm)
     room.say_at(at, pcm)
     room.limit = end_of_phrase + 60  # time for "Call 911", twice, to be said
+    room.give_up = end_of_phrase + HEARD_WITHIN
     checks: list[str] = []
     listen = kiosk.listen
 
@@ -309,7 +333,9 @@ def _one(
         kiosk.listen = listen  # type: ignore[method-assign]
     decision = end.decision if end is not None else None
     emergency = decision is not None and decision.disposition is Disposition.emergency
-    case.heard = emergency and _started_within(room, started_before, end_of_phrase + 30, 2)
+    by = end_of_phrase + HEARD_WITHIN
+    case.heard = emergency and _started_within(room, started_before, by, 2)
+    room.give_up = float("inf")
     case.at_once = case.heard and not checks
     case.ending = end.ending.value if end is not None else "still going a minute on"
     plays = room.plays[plays_before:]
