@@ -337,7 +337,7 @@ def _one(
     case.heard = emergency and _started_within(room, started_before, by, 2)
     room.give_up = float("inf")
     case.at_once = case.heard and not checks
-    case.ending = end.ending.value if end is not None else "still going a minute on"
+    case.ending = end.ending.value if end is not None else "no Call 911 within 30 s"
     plays = room.plays[plays_before:]
     target_play = plays[target] if len(plays) > target else None
     rendered = kiosk.voice.render(actions[target].text).seconds  # type: ignore[union-attr]
