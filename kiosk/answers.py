@@ -107,8 +107,10 @@ def mention_updates(u: Understanding, skip: Iterable[str] = (), override: bool =
                 follow.append(m.field)
         else:
             updates.append(Update(m.field, Answer(m.value), override))
-    if places:  # one update: a correction ("no, it's in my lower back") replaces them all
-        updates.append(Update("locations", places, override))
+    # one update: a correction ("no, it's in my lower back") replaces them all, one that
+    # adds ("...too") joins them
+    if places:
+        updates.append(Update("locations", places, override and not u.adding))
     if u.severity is not None and "severity" not in skipped:
         updates.append(Update("severity", u.severity, override))
     if u.duration_days is not None and "duration_days" not in skipped:

@@ -153,6 +153,8 @@ class Command(StrEnum):
 class UnderstandingWords(_Data):
     fillers: tuple[str, ...]
     clause_starts: tuple[str, ...]
+    additions: tuple[str, ...] = ()
+    """Words that add a place at the read-back instead of replacing it ("...too")."""
     objects: tuple[str, ...] = ()
     """What one falls off: "my horse" right after a mention starts no clause."""
     answer_particles: tuple[str, ...]

@@ -82,6 +82,9 @@ class Understanding:
     unplaced: int = 0
     """Words nothing was made of: not part of an answer, a mention, a command or a
     filler. A misheard "no, but ..." shows as a "no" followed by many of them."""
+    adding: bool = False
+    """It adds to what was said ("...too", "as well"): a place given at the read-back
+    joins the others instead of replacing them."""
 
     @property
     def empty(self) -> bool:
@@ -398,6 +401,8 @@ class Understander:
                 for t in sorted(said, key=len, reverse=True)
             )
         )
+        adds = "|".join(re.escape(w) for w in catalogue.understanding.additions) or "(?!)"
+        self._additions = re.compile(rf"\b(?:{adds})\b")
         self._day_or_two = re.compile(rf"\b(?:a|an|one|1)\s+({units})\s+or\s+(\d+)\b")
 
     def __call__(
@@ -438,6 +443,7 @@ class Understander:
                 words=expecting is QuestionKind.severity or (open_answer and not correction),
             ),
             duration_days=duration,
+            adding=bool(self._additions.search(clean)),
         )
 
     def _unplaced(self, doc: Doc, spans: list[Span]) -> int:

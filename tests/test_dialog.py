@@ -289,6 +289,21 @@ def test_a_place_put_right_at_the_read_back_replaces_the_wrong_one(dialog: Dialo
     assert dialog.report.pain.locations == [Location.lower_back]
 
 
+@pytest.mark.parametrize(
+    "fix",
+    [
+        "no, it's between my shoulder blades too",
+        "no it's in my lower back as well",
+        "it's also in my lower back",
+    ],
+)
+def test_a_place_added_at_the_read_back_is_added(dialog: Dialog, fix: str) -> None:
+    """ "No, it's between my shoulder blades too": the upper back was dropped for it."""
+    drive(dialog, {**MILD, "readback": [fix, "yes"]})
+    assert Location.upper_back in dialog.report.pain.locations
+    assert len(dialog.report.pain.locations) == 2
+
+
 def test_correction_in_a_separate_turn(dialog: Dialog) -> None:
     asked, end = drive(dialog, {**MILD, "readback": ["no", "yes"], "fix": "I do have a cough"})
     assert "fix" in asked
