@@ -168,6 +168,7 @@ class ClauseSplitter:
                 ends.add(span.end)
                 if span.end + 1 < len(doc) and doc[span.end + 1].lower_ in self.objects:
                     objects.add(span.end)
+                    ends.add(span.end + 2)  # "fell off the ladder | my legs went numb"
             elif span.id_ == "answer":  # "not really | my bottom feels numb"
                 ends.add(span.end)
                 if span.label_ == "answer=no":

@@ -331,6 +331,9 @@ def test_someone_else_or_the_past_is_not_the_persons_symptom(
         ("no i didn't fall down my legs just went numb", "limb_numbness"),
         ("i fell off my bike and my legs went numb", "limb_numbness"),
         ("i fell off my bike and my legs went numb", "after_injury"),
+        ("no i didn't fall off the ladder my legs went numb", "limb_numbness"),
+        ("no i didn't fall off my bike my legs went numb", "limb_numbness"),
+        ("i didn't fall down the stairs my legs just gave way", "legs_loss_of_feeling"),
     ],
 )
 def test_what_was_fallen_off_carries_nothing_else_away(
