@@ -242,14 +242,6 @@ def _vosk_final(raw: str) -> Hypothesis:
 # --- pocketsphinx -----------------------------------------------------------------------
 
 
-FREE_MAX_HMMS = 3000
-"""At most this many HMMs searched per frame by the free decoder (pocketsphinx's default
-is 30,000). On a pharmacy's babble its search has no good path to follow and spreads:
-the second opinion on 10 s of 15 dB babble took 1.3 s of CPU per second of audio here
-(a Pi would fall ever further behind), and 0.45 s bounded so; the same red-flag
-phrases came out word for word the same (bench/voice_bench.py ``--babble``)."""
-
-
 class PocketsphinxEngine:
     name = "pocketsphinx"
     free_recognition = False
@@ -262,7 +254,7 @@ class PocketsphinxEngine:
         self.endpointing = endpointing or Endpointing()
         # The wheel's general English model with its whole dictionary (134,000 words):
         # the second opinion, free recognition, and where grammars get pronunciations.
-        self.free = Decoder(samprate=SAMPLE_RATE, loglevel="FATAL", maxhmmpf=FREE_MAX_HMMS)
+        self.free = Decoder(samprate=SAMPLE_RATE, loglevel="FATAL")
         # Grammars run on a decoder whose dictionary holds only their own words: each
         # search pocketsphinx keeps is sized by its decoder's dictionary (24 MB of heap
         # per question with the whole one, so a day's questions neared MemoryMax).
