@@ -161,13 +161,13 @@ class ClauseSplitter:
     def __call__(self, doc: Doc) -> Doc:
         inside: set[int] = set()
         ends: set[int] = set()
-        objects: set[int] = set()  # "fell off | my horse": what was fallen off
+        joined: set[int] = set()  # "fell off | my horse": what was fallen off
         for span in doc.spans.get(SPANS, []):
             if span.id_ in _MENTION:
                 inside.update(range(span.start + 1, span.end))
                 ends.add(span.end)
                 if span.end + 1 < len(doc) and doc[span.end + 1].lower_ in self.objects:
-                    objects.add(span.end)
+                    joined.add(span.end)
                     ends.add(span.end + 2)  # "fell off the ladder | my legs went numb"
             elif span.id_ == "answer":  # "not really | my bottom feels numb"
                 ends.add(span.end)
@@ -186,7 +186,7 @@ class ClauseSplitter:
                 token.lower_ in self.clause_starts
                 and i not in inside
                 and (i in ends or prev in self.after)
-                and i not in objects
+                and i not in joined
             )
         return doc
 

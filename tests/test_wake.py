@@ -180,10 +180,11 @@ def test_a_customer_telling_of_a_fall_last_winter_wakes_nothing(
 def test_a_customer_telling_of_a_childhood_fall_wakes_nothing(
     probe: Dialog, understander: Understander
 ) -> None:
-    """The held-out crowd's hour (bench/chatter_bench.py, 3acb03b's run): both false
+    """The held-out crowd's hour (bench/chatter_bench.py, 9046853's run): both false
     sessions, each "Call 911" at once, were this line, the free decode word for word
     with a fall in it: a fall "when he was little" was not read as the past. (A held-out
-    line: the figure after this fix is no longer clean held-out evidence; README.)"""
+    line: the figure after this fix, 3acb03b's run, is not clean held-out evidence;
+    README.)"""
     grammar = "the fell off is like when the was little"
     free = "he fell off his bike when he was little"
     assert decide(probe, understander, grammar, free)[0] is Wake.stay_idle
