@@ -22,7 +22,7 @@ import contextlib
 import io
 import json
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -204,7 +204,8 @@ def _overlay_model(model_dir: Path, overlay: Path, options: list[str]) -> None:
 @dataclass
 class VoskRecognition:
     rec: object
-    opinion: Callable[[bytes], str] | None = None
+    follower: FreeFollower | None = None
+    """The second opinion (grammar turns only)."""
     done: bool = False
     _heard: bytearray = field(default_factory=bytearray)
     _partial: bool = False
@@ -274,35 +275,34 @@ class PocketsphinxEngine:
         recording, decoded twice with the mean reset between, came out differently),
         so it is reloaded: about 0.35 s here with the catalogue's words taught again
         (bench/voice_bench.py), memory flat over 30 reloads."""
+        self._close_active()
         self.decoder.set_cmn(self._cmn[self.decoder])
         self.free.reinit()
         self._add_words(self._learned)
 
     def start(self, phrases: tuple[str, ...] | None) -> PocketsphinxRecognition:
-        # A turn left mid-utterance (a red flag acted on from a partial) must be closed,
-        # or the decoder refuses to switch searches.
-        if self._active is not None:
-            self._active.abandon()
+        self._close_active()
         if phrases:
             self.decoder.activate_search(self._search_for(phrases))
             self._active = PocketsphinxRecognition(
-                self.decoder, self.endpointing, self._free_decode
+                self.decoder, self.endpointing, FreeFollower(self.free)
             )
         else:
             self._active = PocketsphinxRecognition(self.free, self.endpointing)
         return self._active
 
+    def _close_active(self) -> None:
+        """A turn left mid-utterance (a red flag acted on from a partial) must be closed,
+        or the decoder refuses to switch searches (and the free decoder to reload)."""
+        if self._active is not None:
+            self._active.abandon()
+            self._active = None
+
     def _free_decode(self, speech: bytes) -> str:
-        """The same speech through the general English language model (the second
-        opinion): its own decoder, so the turn's utterance goes on untouched."""
-        d = self.free
-        d.start_utt()
-        # Not as one whole utterance (full_utt): on more than a few seconds that
-        # overruns pocketsphinx 5's buffers and crashes the process.
-        d.process_raw(speech, False, False)
-        d.end_utt()
-        hyp = d.hyp()
-        return _clean(hyp.hypstr) if hyp else ""
+        """The same speech through the general English language model, as one
+        utterance (what the second opinion of a finished turn amounts to)."""
+        follower = FreeFollower(self.free)
+        return follower.opinion(speech, over=True)
 
     def missing_words(self, words: Iterable[str]) -> set[str]:
         return {w for w in words if self.free.lookup_word(w) is None}
@@ -357,10 +357,54 @@ class PocketsphinxEngine:
 
 
 @dataclass
+class FreeFollower:
+    """The second opinion of one turn, kept up with the speech. Asked while the person
+    is still talking (a red flag in the partials), it was a decode of all the speech so
+    far, again at every ask: in babble, where the endpointer hears speech throughout,
+    that grew with the square of the utterance (bench/voice_bench.py --babble). Now
+    each ask decodes only what came since the last and reads the partial result; once
+    the turn is over the utterance is closed and its final result kept."""
+
+    decoder: object
+    _fed: int = 0
+    _open: bool = False
+    _final: str | None = None
+
+    def opinion(self, speech: bytes, over: bool) -> str:
+        """``speech`` is the turn's whole speech so far (it only grows)."""
+        if self._final is not None:
+            return self._final
+        d = self.decoder
+        if not self._open:
+            d.start_utt()  # type: ignore[attr-defined]
+            self._open = True
+        # In pieces, never as one whole utterance (full_utt): on more than a few
+        # seconds that overruns pocketsphinx 5's buffers and crashes the process.
+        d.process_raw(speech[self._fed :], False, False)  # type: ignore[attr-defined]
+        self._fed = len(speech)
+        if over:
+            self.close()
+        hyp = d.hyp()  # type: ignore[attr-defined]
+        text = _clean(hyp.hypstr) if hyp else ""
+        if over:
+            self._final = text
+        return text
+
+    def close(self) -> None:
+        """End the utterance (an abandoned turn's opinion is "" from now on)."""
+        if self._final is None:
+            self._final = ""
+        if self._open:
+            self._open = False
+            self.decoder.end_utt()  # type: ignore[attr-defined]
+
+
+@dataclass
 class PocketsphinxRecognition:
     decoder: object
     endpointing: Endpointing
-    opinion: Callable[[bytes], str] | None = None
+    follower: FreeFollower | None = None
+    """The second opinion (grammar turns only)."""
     _buffer: bytearray = field(default_factory=bytearray)
     _speech: bytearray = field(default_factory=bytearray)
     """What the decoder was given this turn (memory only), for the second opinion."""
@@ -426,15 +470,17 @@ class PocketsphinxRecognition:
         return not self.done and self.endpointer.in_speech
 
     def second_opinion(self) -> str:
-        if self.opinion is None or not self._speech:
+        if self.follower is None or not self._speech:
             return ""
-        return self.opinion(bytes(self._speech))
+        return self.follower.opinion(bytes(self._speech), over=self.done)
 
     def abandon(self) -> None:
         """Close an utterance nobody will read the result of."""
         if self._started and not self.done:
             self.done = True
             self.decoder.end_utt()  # type: ignore[attr-defined]
+        if self.follower is not None:
+            self.follower.close()
 
     def _final(self) -> Hypothesis:
         self.done = True

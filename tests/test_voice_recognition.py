@@ -218,6 +218,55 @@ def test_second_opinion_in_the_middle_of_a_long_utterance(
     assert opinions[-1].count("car park") >= 3, opinions[-1]
 
 
+class _Counting:
+    """The engine's real free decoder, counting the audio given to it (a spy, not a
+    stand-in: every call goes through)."""
+
+    def __init__(self, decoder: object) -> None:
+        self.decoder, self.fed = decoder, 0
+
+    def process_raw(self, pcm: bytes, *args: object) -> int:
+        self.fed += len(pcm)
+        return self.decoder.process_raw(pcm, *args)  # type: ignore[attr-defined]
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.decoder, name)
+
+
+def test_second_opinions_asked_while_someone_talks_decode_each_moment_once(
+    engine: PocketsphinxEngine, tmp_path: Path
+) -> None:
+    """Asked every second of a long utterance (a red flag in the partials), the second
+    opinion decoded all the speech so far each time: in babble, where an utterance
+    runs to its 20 s limit, the kiosk fell ever further behind the room. Each moment of
+    speech now goes through the free decoder once, however often it is asked; the
+    opinion at the end is the whole utterance's."""
+    pcm = read_wav(say("the car park was full so I walked", CLEAN[0], tmp_path / "a.wav")) * 4
+    free, spy = engine.free, _Counting(engine.free)
+    engine.free = spy  # type: ignore[assignment]
+    try:
+        recognition = engine.start(GRAMMARS.for_turn("fever", CAT.question("fever").kind))
+        asks = 0
+        for i in range(0, len(pcm), 3200):
+            hyp = recognition.accept(pcm[i : i + 3200])
+            if hyp is not None and hyp.final:
+                break
+            if hyp is not None and i % 16000 == 0:
+                recognition.second_opinion()
+                asks += 1
+        else:
+            recognition.finish()
+        final = recognition.second_opinion()
+        speech = len(recognition._speech)
+    finally:
+        engine.free = free  # type: ignore[assignment]
+    assert asks >= 5
+    assert spy.fed == speech, (spy.fed / speech, asks)
+    assert final.count("car park") >= 3, final
+    assert recognition.second_opinion() == final  # kept, not decoded again
+    assert spy.fed == speech
+
+
 @pytest.mark.parametrize("greeting", ["hello", "excuse me", "good morning", "hi there"])
 def test_a_greeting_is_never_heard_as_a_red_flag(
     engine: PocketsphinxEngine, understander: Understander, tmp_path: Path, greeting: str
