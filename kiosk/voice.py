@@ -38,7 +38,7 @@ from kiosk.grammar import Grammars
 from kiosk.recognizer import SAMPLE_RATE, Engine, Recognition
 from kiosk.speech import Clip, Voice
 from kiosk.understanding import Understander, Understanding
-from kiosk.wake import Wake, wake
+from kiosk.wake import Wake, let_go, wake
 
 log = logging.getLogger(__name__)
 
@@ -397,9 +397,11 @@ class VoiceKiosk:
         def read(text: str) -> Understanding:
             return self.understander(text, expecting=None, today=self.today())
 
+        before: frozenset[str] = frozenset()  # a red flag let go, if said again
         while True:
             text, recognition = self._idle_utterance()
             if not text:
+                before = frozenset()  # a stretch of quiet: not said again
                 continue
             free = self.engine.free_recognition
             second = "" if free else recognition.second_opinion()
@@ -407,9 +409,10 @@ class VoiceKiosk:
             if self.debug_transcripts:
                 log.warning("DEBUG TRANSCRIPT idle: %r (second opinion %r)", text, second)
             said = text if free else second  # the free-vocabulary decode
-            what, first = wake(self.c, heard, said, probe.red_flag_in, read)
+            what, first = wake(self.c, heard, said, probe.red_flag_in, read, before)
             if what is not Wake.stay_idle:
                 return first
+            before = let_go(heard, said, probe.red_flag_in, read)
 
     def _idle_utterance(self) -> tuple[str, Recognition]:
         """The next thing said near the idle kiosk ("" after a stretch of silence)."""

@@ -22,8 +22,11 @@ grammar's decode is that red flag and little else and the free decode names the 
 sign at least vaguely or calls for the kiosk ("my chest feels tight" / "my chest the
 old site"; "i can't walk" / "help i can love it"); otherwise it is small talk made into
 a catalogue phrase ("i've fainted going during laborer" / "i think it's going to rain
-later"), and nothing happens. Pure: the caller hands in both decodes, the dialog's own
-red-flag test and the understanding.
+later"), and nothing happens -- unless the same red flag, said the same compact way,
+was what the kiosk let go the utterance before: someone in distress who is not
+answered says it again, and small talk seldom makes the same red flag twice running.
+Pure: the caller hands in both decodes, the dialog's own red-flag test, the
+understanding and what it let go last (``let_go``).
 """
 
 from __future__ import annotations
@@ -130,6 +133,26 @@ def same_sign(grammar: Understanding, free: Understanding) -> bool:
     return bool(_signs(grammar, definite=True) & _signs(free, definite=False))
 
 
+def _compact_signs(text: str, read: Callable[[str], Understanding]) -> set[str]:
+    """The red flags of a grammar decode that is a red flag and little else."""
+    grammar = read(text)
+    return _signs(grammar, definite=True) if grammar.unplaced <= COMPACT else set()
+
+
+def let_go(
+    heard: Heard,
+    free: str,
+    red_flag_in: Callable[[str | Heard], bool],
+    read: Callable[[str], Understanding],
+) -> frozenset[str]:
+    """What to remember of an utterance the idle kiosk let go: the red flags its
+    grammar decode made out compactly ("i can't breathe" / free "like a three"), for
+    ``wake`` to check if the next utterance says them again; nothing for talk."""
+    if read(free).unplaced > CHATTY or not red_flag_in(heard.text):
+        return frozenset()
+    return frozenset(_compact_signs(heard.text, read))
+
+
 def _compact_and_near(
     c: Catalogue, text: str, free: str, read: Callable[[str], Understanding]
 ) -> bool:
@@ -147,12 +170,14 @@ def wake(
     free: str,
     red_flag_in: Callable[[str | Heard], bool],
     read: Callable[[str], Understanding],
+    before: frozenset[str] = frozenset(),
 ) -> tuple[Wake, Heard]:
     """What the idle kiosk does about an utterance, and the utterance the session starts
     with. ``heard`` is the recognizer's result with its second opinion (if any); ``free``
     is the free-vocabulary decode of the same audio (``heard.text`` itself on an engine
     whose own decode is free); ``red_flag_in`` is the dialog's test and ``read`` the
-    understanding, both as at the start of a session."""
+    understanding, both as at the start of a session; ``before`` is what ``let_go``
+    kept of the utterance just before, if it was let go."""
     words = c.wake
     talk = read(free).unplaced > CHATTY
     if talk and not calls(words, free):
@@ -162,7 +187,10 @@ def wake(
     to_me = addressed(words, free)
     free_flag = free != heard.text and red_flag_in(free)
     if red_flag_in(heard.text) and (
-        to_me or free_flag or _compact_and_near(c, heard.text, free, read)
+        to_me
+        or free_flag
+        or _compact_and_near(c, heard.text, free, read)
+        or before & _compact_signs(heard.text, read)  # said again
     ):
         return Wake.red_flag, heard  # the session checks it first
     if free_flag:

@@ -12,13 +12,14 @@ import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
 from kiosk.audio import read_wav
 from kiosk.catalogue import load
-from kiosk.events import Ending, Finish
+from kiosk.events import Ending, Finish, Say
 from kiosk.outcomes import OutcomeLog
 from kiosk.recognizer import SAMPLE_RATE
 from kiosk.rules import Disposition
@@ -129,3 +130,38 @@ def test_a_red_flag_said_to_the_idle_kiosk_gets_call_911_at_once(
     assert decision is not None and decision.disposition is Disposition.emergency
     assert room.said_at[0] >= 62.0
     assert len(room.said_at) == 2  # the emergency guidance, twice: no greeting, no check
+
+
+def test_a_red_flag_said_again_to_the_idle_kiosk_is_checked_and_acted_on(
+    tmp_path: Path, audio: Path
+) -> None:
+    """Someone tells the idle kiosk "my legs went numb"; its free decode ("my legs
+    lennon") names neither the sign nor the kiosk, so it is let go, as small talk made
+    into a red flag would be. Not answered, they say it again: now it is checked ("did
+    you mention...?"), they say yes, and the kiosk gives the emergency guidance."""
+    words, yes = speech("my legs went numb", audio), speech("yes", audio)
+    again = 1.5 + len(words) / 2 / SAMPLE_RATE + 4.0
+    room = TimedRoom(limit=120)
+    room.say_at(1.5, words)
+    room.say_at(again, words)
+    said_texts: list[str] = []
+    ends: list[Finish] = []
+    kiosk = kiosk_in(room, on_finish=lambda end, *_: ends.append(end))
+    say = kiosk.say
+
+    def answering(action: Say, *rest: Any) -> Any:
+        said_texts.append(action.text)
+        over = say(action, *rest)
+        if action.text.startswith("Just to check"):
+            room.say_at(room.now + 0.6, yes)
+        return over
+
+    kiosk.say = answering  # type: ignore[method-assign]
+    try:
+        kiosk.run(1)
+    finally:
+        kiosk.voice.close()
+    assert room.said_at[0] >= again  # the first saying got nothing
+    assert said_texts[0] == CAT.say("check_red_flag", what=CAT.label("limb_numbness"))
+    decision = ends[0].decision
+    assert decision is not None and decision.disposition is Disposition.emergency
