@@ -157,6 +157,9 @@ class UnderstandingWords(_Data):
     """Words that add a place at the read-back instead of replacing it ("...too")."""
     objects: tuple[str, ...] = ()
     """What one falls off: "my horse" right after a mention starts no clause."""
+    determiners: tuple[str, ...] = ()
+    """Words that name a thing ("a cliff"): after a mention, a clause may start once
+    the thing is named."""
     answer_particles: tuple[str, ...]
     lead_words: tuple[str, ...]
     near_gap: int = Field(ge=0, le=6)

@@ -157,6 +157,9 @@ class ClauseSplitter:
     after: frozenset[str]
     objects: frozenset[str] = frozenset()
     """Things fallen off: "fell off | my horse | years ago" is one clause."""
+    determiners: frozenset[str] = frozenset()
+    """"fell off | a cliff | my legs went numb": a clause may start after a thing named
+    right after a mention, listed object or not."""
 
     def __call__(self, doc: Doc) -> Doc:
         inside: set[int] = set()
@@ -169,6 +172,10 @@ class ClauseSplitter:
                 if span.end + 1 < len(doc) and doc[span.end + 1].lower_ in self.objects:
                     joined.add(span.end)
                     ends.add(span.end + 2)  # "fell off the ladder | my legs went numb"
+                if span.end < len(doc) and doc[span.end].lower_ in self.determiners:
+                    # "didn't fall off a cliff | my legs went numb": the "didn't" reached
+                    # the numbness (a red flag lost) for things not among the objects
+                    ends.update((span.end + 2, span.end + 3))
             elif span.id_ == "answer":  # "not really | my bottom feels numb"
                 ends.add(span.end)
                 if span.label_ == "answer=no":
@@ -191,12 +198,20 @@ class ClauseSplitter:
         return doc
 
 
-@Language.factory("kiosk_clauses", default_config={"clause_starts": [], "after": [], "objects": []})
+@Language.factory(
+    "kiosk_clauses",
+    default_config={"clause_starts": [], "after": [], "objects": [], "determiners": []},
+)
 def _make_clauses(
-    nlp: Language, name: str, clause_starts: list[str], after: list[str], objects: list[str]
+    nlp: Language,
+    name: str,
+    clause_starts: list[str],
+    after: list[str],
+    objects: list[str],
+    determiners: list[str],
 ) -> ClauseSplitter:
     first = frozenset(nlp.tokenizer(w)[0].lower_ for w in clause_starts)
-    return ClauseSplitter(first, frozenset(after), frozenset(objects))
+    return ClauseSplitter(first, frozenset(after), frozenset(objects), frozenset(determiners))
 
 
 # --- the pipeline -----------------------------------------------------------------------
@@ -298,6 +313,7 @@ def build_pipeline(c: Catalogue) -> Language:
             "clause_starts": list(c.understanding.clause_starts),
             "after": sorted({t for w in c.understanding.answer_particles for t in _tokens(nlp, w)}),
             "objects": list(c.understanding.objects),
+            "determiners": list(c.understanding.determiners),
         },
     )
 

@@ -334,6 +334,9 @@ def test_someone_else_or_the_past_is_not_the_persons_symptom(
         ("no i didn't fall off the ladder my legs went numb", "limb_numbness"),
         ("no i didn't fall off my bike my legs went numb", "limb_numbness"),
         ("i didn't fall down the stairs my legs just gave way", "legs_loss_of_feeling"),
+        # things not among the objects: the "didn't" reached the numbness
+        ("no i didn't fall off a cliff my legs went numb", "limb_numbness"),
+        ("no i didn't fall off a big rock my legs went numb", "limb_numbness"),
     ],
 )
 def test_what_was_fallen_off_carries_nothing_else_away(
