@@ -22,7 +22,7 @@ import contextlib
 import io
 import json
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -204,8 +204,7 @@ def _overlay_model(model_dir: Path, overlay: Path, options: list[str]) -> None:
 @dataclass
 class VoskRecognition:
     rec: object
-    follower: FreeFollower | None = None
-    """The second opinion (grammar turns only)."""
+    opinion: Callable[[bytes], str] | None = None
     done: bool = False
     _heard: bytearray = field(default_factory=bytearray)
     _partial: bool = False
