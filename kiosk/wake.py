@@ -133,6 +133,11 @@ def same_sign(grammar: Understanding, free: Understanding) -> bool:
     return bool(_signs(grammar, definite=True) & _signs(free, definite=False))
 
 
+def _talk(free: str, read: Callable[[str], Understanding]) -> bool:
+    """Someone in the middle of a conversation (``CHATTY``)."""
+    return read(free).unplaced > CHATTY
+
+
 def _compact_signs(text: str, read: Callable[[str], Understanding]) -> set[str]:
     """The red flags of a grammar decode that is a red flag and little else."""
     grammar = read(text)
@@ -148,7 +153,7 @@ def let_go(
     """What to remember of an utterance the idle kiosk let go: the red flags its
     grammar decode made out compactly ("i can't breathe" / free "like a three"), for
     ``wake`` to check if the next utterance says them again; nothing for talk."""
-    if read(free).unplaced > CHATTY or not red_flag_in(heard.text):
+    if _talk(free, read) or not red_flag_in(heard.text):
         return frozenset()
     return frozenset(_compact_signs(heard.text, read))
 
@@ -179,7 +184,7 @@ def wake(
     understanding, both as at the start of a session; ``before`` is what ``let_go``
     kept of the utterance just before, if it was let go."""
     words = c.wake
-    talk = read(free).unplaced > CHATTY
+    talk = _talk(free, read)
     if talk and not calls(words, free):
         return Wake.stay_idle, heard  # someone in the middle of a conversation
     if red_flag_in(heard):  # both decodes carry it: acted on at once, as in any turn

@@ -144,6 +144,7 @@ def test_a_red_flag_said_again_to_the_idle_kiosk_is_checked_and_acted_on(
     room = TimedRoom(limit=120)
     room.say_at(1.5, words)
     room.say_at(again, words)
+    check = CAT.say("check_red_flag", what=CAT.label("limb_numbness"))
     said_texts: list[str] = []
     ends: list[Finish] = []
     kiosk = kiosk_in(room, on_finish=lambda end, *_: ends.append(end))
@@ -152,7 +153,7 @@ def test_a_red_flag_said_again_to_the_idle_kiosk_is_checked_and_acted_on(
     def answering(action: Say, *rest: Any) -> Any:
         said_texts.append(action.text)
         over = say(action, *rest)
-        if action.text.startswith("Just to check"):
+        if action.text == check:
             room.say_at(room.now + 0.6, yes)
         return over
 
@@ -162,6 +163,6 @@ def test_a_red_flag_said_again_to_the_idle_kiosk_is_checked_and_acted_on(
     finally:
         kiosk.voice.close()
     assert room.said_at[0] >= again  # the first saying got nothing
-    assert said_texts[0] == CAT.say("check_red_flag", what=CAT.label("limb_numbness"))
+    assert said_texts[0] == check
     decision = ends[0].decision
     assert decision is not None and decision.disposition is Disposition.emergency
