@@ -160,17 +160,19 @@ class VoskEngine:
             known = [p for p in phrases if not self._missing(p)]
             grammar = json.dumps([*known, "[unk]"], ensure_ascii=False)
             rec = self._vosk.KaldiRecognizer(self.model, SAMPLE_RATE, grammar)
-            opinion = self._free_decode
+            follower = VoskFollower(self._free_recognizer)
         else:
             rec = self._vosk.KaldiRecognizer(self.model, SAMPLE_RATE)
-            opinion = None  # already the free decode: there is no other one here
+            follower = None  # already the free decode: there is no other one here
         rec.SetWords(True)
-        return VoskRecognition(rec, opinion)
+        return VoskRecognition(rec, follower)
+
+    def _free_recognizer(self) -> object:
+        return self._vosk.KaldiRecognizer(self.model, SAMPLE_RATE)
 
     def _free_decode(self, pcm: bytes) -> str:
-        rec = self._vosk.KaldiRecognizer(self.model, SAMPLE_RATE)
-        rec.AcceptWaveform(pcm)
-        return _clean(json.loads(rec.FinalResult()).get("text", ""))
+        """The free decode of one finished turn's audio (its second opinion)."""
+        return VoskFollower(self._free_recognizer).opinion(pcm, over=True)
 
     def missing_words(self, words: Iterable[str]) -> set[str]:
         return {w for w in words if self.model.vosk_model_find_word(w) == -1}
@@ -202,9 +204,44 @@ def _overlay_model(model_dir: Path, overlay: Path, options: list[str]) -> None:
 
 
 @dataclass
+class VoskFollower:
+    """The second opinion of one grammar turn: a free recognizer kept up with the
+    speech, as pocketsphinx's ``FreeFollower``. It was a fresh recognizer over all the
+    turn's audio at every ask (a red flag in the partials is asked about every second),
+    which grows with the square of the utterance in babble. Fed only when asked, so a
+    turn nobody asks about costs no second decode."""
+
+    make: Callable[[], object]
+    _rec: object | None = None
+    _fed: int = 0
+    _said: list[str] = field(default_factory=list)
+    """What the free recognizer's own endpoints closed, in order."""
+    _final: str | None = None
+
+    def opinion(self, heard: bytes, over: bool) -> str:
+        """``heard`` is the turn's whole audio so far (it only grows)."""
+        if self._final is not None:
+            return self._final
+        rec = self._rec = self._rec or self.make()
+        if rec.AcceptWaveform(heard[self._fed :]):  # type: ignore[attr-defined]
+            self._said.append(_vosk_text(rec.Result(), "text"))  # type: ignore[attr-defined]
+        self._fed = len(heard)
+        if over:
+            self._said.append(_vosk_text(rec.FinalResult(), "text"))  # type: ignore[attr-defined]
+            self._rec, self._final = None, " ".join(t for t in self._said if t)
+            return self._final
+        return " ".join(t for t in [*self._said, _vosk_text(rec.PartialResult(), "partial")] if t)  # type: ignore[attr-defined]
+
+
+def _vosk_text(raw: str, key: str) -> str:
+    return _clean(json.loads(raw).get(key, ""))
+
+
+@dataclass
 class VoskRecognition:
     rec: object
-    opinion: Callable[[bytes], str] | None = None
+    follower: VoskFollower | None = None
+    """The second opinion (grammar turns only)."""
     done: bool = False
     _heard: bytearray = field(default_factory=bytearray)
     _partial: bool = False
@@ -214,7 +251,7 @@ class VoskRecognition:
         if self.rec.AcceptWaveform(pcm):  # type: ignore[attr-defined]
             self.done, self._partial = True, False
             return _vosk_final(self.rec.Result())  # type: ignore[attr-defined]
-        partial = _clean(json.loads(self.rec.PartialResult()).get("partial", ""))  # type: ignore[attr-defined]
+        partial = _vosk_text(self.rec.PartialResult(), "partial")  # type: ignore[attr-defined]
         self._partial = bool(partial)
         return Hypothesis(partial) if partial else None
 
@@ -223,10 +260,13 @@ class VoskRecognition:
         return self._partial  # Vosk says no more than its partial result
 
     def finish(self) -> Hypothesis:
+        self.done = True
         return _vosk_final(self.rec.FinalResult())  # type: ignore[attr-defined]
 
     def second_opinion(self) -> str:
-        return self.opinion(bytes(self._heard)) if self.opinion and self._heard else ""
+        if self.follower is None or not self._heard:
+            return ""
+        return self.follower.opinion(bytes(self._heard), over=self.done)
 
 
 def _vosk_final(raw: str) -> Hypothesis:

@@ -318,6 +318,66 @@ def test_the_second_opinion_is_an_independent_decode_of_the_same_turn(
     assert engine.start(None).second_opinion() == ""  # free turns have no other decode
 
 
+class _Counting:
+    """A real free KaldiRecognizer, counting the audio given to it (a spy, not a
+    stand-in: every call goes through)."""
+
+    def __init__(self, rec: object) -> None:
+        self.rec, self.fed = rec, 0
+
+    def AcceptWaveform(self, pcm: bytes) -> bool:
+        self.fed += len(pcm)
+        return self.rec.AcceptWaveform(pcm)  # type: ignore[attr-defined]
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.rec, name)
+
+
+def test_second_opinions_asked_while_someone_talks_decode_each_moment_once(
+    engine: VoskEngine, speech: dict[str, bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Asked every second of a long utterance (a red flag in the partials), the second
+    opinion was a fresh free recognizer over all the turn's audio each time: in babble
+    that grows with the square of the utterance. Each moment now goes through the free
+    recognizer once, however often it is asked, and the opinion at the end is the whole
+    turn's."""
+    made: list[_Counting] = []
+    vosk = engine._vosk
+
+    class _Vosk:  # the real vosk module, its free recognizers counted
+        @staticmethod
+        def KaldiRecognizer(*args: object) -> object:
+            rec = vosk.KaldiRecognizer(*args)
+            if len(args) == 2:  # no grammar: a free recognizer
+                made.append(_Counting(rec))
+                return made[-1]
+            return rec
+
+    monkeypatch.setattr(engine, "_vosk", _Vosk)
+    recognition = engine.start(GRAMMAR)
+    pcm = (speech[SENTENCE] + room_noise(0.3)) * 4 + silence(1.0)  # pauses under 0.6 s
+    asks, heard = 0, 0
+    for block in blocks(pcm):
+        heard += len(block)
+        hyp = recognition.accept(block)
+        if hyp is not None and hyp.final:
+            break
+        if heard % (SAMPLE_RATE * 2) < len(block):  # about once a second
+            recognition.second_opinion()
+            asks += 1
+    else:
+        recognition.finish()
+    final = recognition.second_opinion()
+    assert asks >= 5
+    assert sum(r.fed for r in made) == heard, (sum(r.fed for r in made) / heard, asks)
+    # the whole turn, as one free decode of it all heard it (give or take Kaldi's dither)
+    whole = engine._free_decode(pcm).split()
+    assert len(final.split()) >= 0.8 * len(whole) >= 12, (final, whole)
+    assert len(set(final.split()) & set(whole)) >= 0.6 * len(set(whole)), (final, whole)
+    assert recognition.second_opinion() == final  # kept, not decoded again
+    assert sum(r.fed for r in made) == heard + len(pcm)  # that, and the whole decode
+
+
 def test_missing_words_are_the_ones_outside_the_vocabulary(engine: VoskEngine) -> None:
     words = [*GRAMMAR, BACK, "감사합니다", "hello", "back", "pain"]
     assert engine.missing_words(words) == {"hello", "back", "pain"}
