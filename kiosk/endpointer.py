@@ -19,6 +19,14 @@ spoken benchmark (bench/spoken_bench.py, README "Endpointing"):
   background, so the turn ends when the person near the microphone stops — after a
   second without their voice (longer than the 0.6 s of silence that ends it in a quiet
   room: in babble, the pause at a comma would otherwise cut the answer in two).
+* **A nearer voice starts again.** The other side of that rule: in a pharmacy the room's
+  babble starts an utterance before anyone speaks to the kiosk (idle, or over its own
+  voice), and it never ends, so the person's words came out of the recognizer inside
+  seconds of decoded babble ("fell butt out my arms have cough"). When voiced frames
+  ``drop_db`` louder than everything in the utterance so far arrive (after at least
+  ``settled`` seconds of it), someone nearer has begun: what came before was the room,
+  and the utterance starts again with them (``restarts`` counts it; the recognizer
+  drops what it had decoded).
 """
 
 from __future__ import annotations
@@ -35,6 +43,15 @@ def level_db(frame: bytes) -> float:
     return float(10.0 * np.log10(np.mean(x * x) + 1.0)) if x.size else 0.0
 
 
+NEARER = 4
+"""Frames of a start window (0.3 s) far louder than the utterance so far that mean
+someone nearer began: a synthesized voice 15 dB over babble had runs of 3-8 such frames
+in every syllable; the babble itself none."""
+LEAD_FRAMES = 5
+"""Frames kept from before the first of them when starting again (the soft onset of
+the first word)."""
+
+
 class Endpointer:
     """Frames in, the person's speech out (delayed by the end window, so an utterance
     starts with the audio just before it was detected)."""
@@ -48,6 +65,7 @@ class Endpointer:
         ratio: float = 0.9,
         drop_db: float | None = 12.0,
         background_window: float = 1.0,
+        settled: float = 0.5,
     ) -> None:
         self._is_speech = is_speech
         self.frame_length = frame_length
@@ -65,6 +83,10 @@ class Endpointer:
             maxlen=max(end_frames, int(background_window / frame_length + 0.5))
         )
         self._levels: list[float] = []
+        self._settled = max(1, int(settled / frame_length + 0.5))
+        self._louder: deque[bool] = deque(maxlen=start_frames)
+        self.restarts = 0
+        """How many times an utterance started again at a nearer voice."""
         self.in_speech = False
 
     def _voiced(self, frame: bytes) -> tuple[bool, bool]:
@@ -74,10 +96,24 @@ class Endpointer:
         if not self.in_speech or self._drop_db is None:
             return True, True
         level = level_db(frame)
-        if self._levels and level < np.percentile(self._levels, 90) - self._drop_db:
+        loud = np.percentile(self._levels, 90) if self._levels else level
+        if level < loud - self._drop_db:
             return True, False  # background: another voice, further away
-        self._levels.append(level)
+        nearer = len(self._levels) >= self._settled and level > loud + self._drop_db
+        self._louder.append(nearer)
+        if not nearer:  # (kept out of the utterance's levels until it starts again)
+            self._levels.append(level)
         return True, True
+
+    def _start_again(self) -> None:
+        """Someone nearer began (``NEARER`` of the last start window's frames far louder
+        than the utterance so far): keep only the audio from just before them."""
+        keep = list(self._window)[-(self._start_frames + LEAD_FRAMES) :]
+        self._window.clear()
+        self._window.extend(keep)
+        self._levels = [level_db(pcm) for s, pcm in keep if s]
+        self._louder.clear()
+        self.restarts += 1
 
     def _over(self) -> bool:
         if sum(s for s, _ in self._window) < self._end:
@@ -89,6 +125,8 @@ class Endpointer:
         voiced, person = self._voiced(frame)
         self._window.append((voiced, bytes(frame)))
         self._person.append(person)
+        if self.in_speech and sum(self._louder) >= NEARER:
+            self._start_again()
         if self.in_speech and self._over():
             self.in_speech = False
             self._levels = []
@@ -104,6 +142,7 @@ class Endpointer:
             if sum(s for s, _ in recent) > self._start:
                 self.in_speech = True
                 self._levels = [level_db(pcm) for s, pcm in recent if s]
+                self._louder.clear()
         return self._window.popleft()[1] if self.in_speech else None
 
     def end_stream(self, frame: bytes) -> bytes | None:

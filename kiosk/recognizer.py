@@ -450,6 +450,7 @@ class PocketsphinxRecognition:
     _started: bool = False
     _seconds: float = 0.0
     _speech_seconds: float = 0.0
+    _restarts: int = 0
     done: bool = False
 
     def __post_init__(self) -> None:
@@ -476,6 +477,8 @@ class PocketsphinxRecognition:
             self._seconds += self.endpointer.frame_length
             was_speech = self.endpointer.in_speech
             speech = self.endpointer.process(frame)
+            if self.endpointer.restarts != self._restarts:
+                self._start_again()
             if speech is not None:
                 if not self._started:
                     d.start_utt()  # type: ignore[attr-defined]
@@ -512,6 +515,19 @@ class PocketsphinxRecognition:
         if self.follower is None or not self._speech:
             return ""
         return self.follower.opinion(bytes(self._speech), over=self.done)
+
+    def _start_again(self) -> None:
+        """A nearer voice began (endpointer.py): what was decoded so far was the room's
+        babble, and goes, second opinion included."""
+        self._restarts = self.endpointer.restarts
+        if self._started:
+            self._started = False
+            self.decoder.end_utt()  # type: ignore[attr-defined]
+        self._speech.clear()
+        self._speech_seconds = 0.0
+        if self.follower is not None:
+            self.follower.close()
+            self.follower = FreeFollower(self.follower.decoder)
 
     def abandon(self) -> None:
         """Close an utterance nobody will read the result of."""

@@ -24,7 +24,7 @@ from kiosk.outcomes import OutcomeLog
 from kiosk.recognizer import SAMPLE_RATE
 from kiosk.rules import Disposition
 from tests.chatter import TUNE, chatter
-from tests.pharmacy import said
+from tests.pharmacy import Noise, said
 from tests.room import Room, RoomClosed, kiosk_in, mix
 from tests.synth import Voice as Patient
 from tests.synth import available
@@ -166,3 +166,22 @@ def test_a_red_flag_said_again_to_the_idle_kiosk_is_checked_and_acted_on(
     assert said_texts[0] == check
     decision = ends[0].decision
     assert decision is not None and decision.disposition is Disposition.emergency
+
+
+def test_someone_who_says_hello_in_a_pharmacys_babble_is_greeted(
+    tmp_path: Path, audio: Path
+) -> None:
+    """Regression (bench/wake_bench.py, 15 dB): the babble of the room had started an
+    utterance long before anyone spoke to the idle kiosk, and kept it going, so "hello"
+    came out of both decodes inside seconds of decoded babble and was never answered
+    (calls greeted 0/10 on the tune voices). A voice 15 dB over the babble starts the
+    utterance again (kiosk/endpointer.py), and "hello" is heard as "hello"."""
+    hello = read_wav(said("hello", Patient("flite", "slt"), audio / "hello-15.wav", SAMPLE_RATE))
+    x = np.frombuffer(hello, dtype=np.int16).astype(np.float64)
+    level = np.sqrt(np.mean(x**2))
+    babble = Noise("A", audio).take(SAMPLE_RATE * 30, level / 10 ** (15 / 20))  # tune noise
+    background = np.clip(np.round(babble), -32768, 32767).astype(np.int16).tobytes()
+    room = TimedRoom(background=then_someone_says(background, hello, at=8.0), limit=240)
+    ends = run_kiosk(room, tmp_path, 1)
+    assert room.said_at and 8.0 <= room.said_at[0] <= 11.0, room.said_at
+    assert len(ends) == 1 and ends[0].ending is Ending.no_response  # then said nothing

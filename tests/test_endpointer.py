@@ -90,3 +90,51 @@ def test_a_pause_in_babble_does_not_cut_the_answer_in_two() -> None:
     levels = [300.0] * 20 + [3000.0] * 15 + [300.0] * 20 + [3000.0] * 30 + [300.0] * 115
     start, end = run(voiced, levels)
     assert start is not None and end is not None and end >= 85, (start, end)
+
+
+def _restarts(voiced: list[bool], levels: list[float]) -> tuple[int, bytes]:
+    """How many times the first utterance started again, and what it put out after the
+    last of them, to its end (frames carry their level as the tone's amplitude)."""
+    e = Endpointer(lambda f: voiced[len(seen) - 1], FRAME, 0.6)
+    seen: list[int] = []
+    out = b""
+    for a in levels:
+        seen.append(1)
+        restarts, was = e.restarts, e.in_speech
+        got = e.process(frame(a))
+        if e.restarts != restarts:
+            out = b""
+        out += got or b""
+        if was and not e.in_speech:
+            break
+    return e.restarts, out
+
+
+def test_a_nearer_voice_after_the_rooms_babble_starts_the_utterance_again() -> None:
+    """Regression (bench/wake_bench.py, 15 dB): babble started an utterance before the
+    person spoke to the idle kiosk and kept it going, so their words came out inside
+    seconds of decoded babble ("fell butt out my arms have cough") and nobody was
+    answered. Someone 15 dB nearer than the babble starts it again, with them."""
+    levels = [600.0] * 60 + [3400.0] * 40 + [600.0] * 60
+    restarts, out = _restarts([True] * len(levels), levels)
+    assert restarts == 1
+    heard = [out[i : i + 2 * N] for i in range(0, len(out), 2 * N)]
+    loud = [f for f in heard if level_db(f) > level_db(frame(2000))]
+    assert len(loud) == 40  # all of the person, and...
+    assert len(heard) - len(loud) <= 9 + 34  # ...only a moment of babble each side
+
+
+def test_the_speaker_getting_louder_is_still_the_same_utterance() -> None:
+    """A voice rising 6 dB (emphasis), or a loud syllable now and then, is not someone
+    else: nothing is dropped."""
+    rising = [1500.0] * 40 + [3000.0] * 40 + [100.0] * 30
+    assert _restarts([True] * 80 + [False] * 30, rising)[0] == 0
+    syllables = ([1000.0] * 12 + [5000.0] * 3) * 8 + [100.0] * 30
+    assert _restarts([True] * 120 + [False] * 30, syllables)[0] == 0
+
+
+def test_a_loud_onset_is_not_a_nearer_voice() -> None:
+    """The rule needs the utterance to have gone on a while (its level known): the
+    first syllables of a soft-spoken "no" followed by a loud one are one utterance."""
+    levels = [500.0] * 10 + [4000.0] * 30 + [100.0] * 30
+    assert _restarts([True] * 40 + [False] * 30, levels)[0] == 0
