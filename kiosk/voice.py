@@ -412,7 +412,7 @@ class VoiceKiosk:
             what, first = wake(self.c, heard, said, probe.red_flag_in, read, before)
             if what is not Wake.stay_idle:
                 return first
-            before = let_go(heard, said, probe.red_flag_in, read)
+            before = let_go(heard, said, probe.red_flag_in, read, before)
 
     def _idle_utterance(self) -> tuple[str, Recognition]:
         """The next thing said near the idle kiosk ("" after a stretch of silence)."""

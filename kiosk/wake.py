@@ -61,6 +61,12 @@ chatter, 3 of 134 utterances were a red flag with at most one unplaced word, and
 them had the same sign in the free decode."""
 
 
+SCRAP = 2
+"""At most this many words in each decode: a scrap of the room's babble the endpointer
+let through between two sayings of a red flag, in a pharmacy's noise ("month" / "life";
+bench/wake_bench.py). It does not break the "said again" chain (``let_go``)."""
+
+
 class Wake(StrEnum):
     stay_idle = "stay_idle"
     """Not said to the kiosk: it goes on listening, and nothing is recorded."""
@@ -144,18 +150,27 @@ def _compact_signs(text: str, read: Callable[[str], Understanding]) -> set[str]:
     return _signs(grammar, definite=True) if grammar.unplaced <= COMPACT else set()
 
 
+def _scrap(heard: Heard, free: str) -> bool:
+    """A word or two of the room's babble, in both decodes ("month" / "life")."""
+    return max(len(_words(heard.text)), len(_words(free))) <= SCRAP
+
+
 def let_go(
     heard: Heard,
     free: str,
     red_flag_in: Callable[[str | Heard], bool],
     read: Callable[[str], Understanding],
+    before: frozenset[str] = frozenset(),
 ) -> frozenset[str]:
     """What to remember of an utterance the idle kiosk let go: the red flags its
     grammar decode made out compactly ("i can't breathe" / free "like a three"), for
-    ``wake`` to check if the next utterance says them again; nothing for talk."""
-    if _talk(free, read) or not red_flag_in(heard.text):
+    ``wake`` to check if the next utterance says them again; nothing for talk. A scrap
+    of babble between the two sayings keeps what was remembered ``before`` it."""
+    if _talk(free, read):
         return frozenset()
-    return frozenset(_compact_signs(heard.text, read))
+    if red_flag_in(heard.text) and (signs := _compact_signs(heard.text, read)):
+        return frozenset(signs)
+    return before if _scrap(heard, free) else frozenset()
 
 
 def _compact_and_near(

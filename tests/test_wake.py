@@ -50,11 +50,16 @@ def reader(understander: Understander) -> Callable[[str], Understanding]:
     return read
 
 
-def kept(probe: Dialog, understander: Understander, text: str, free: str) -> frozenset[str]:
+def kept(
+    probe: Dialog,
+    understander: Understander,
+    text: str,
+    free: str,
+    before: frozenset[str] = frozenset(),
+) -> frozenset[str]:
     """What the idle kiosk remembers of an utterance it let go."""
-    return let_go(
-        Heard(text, spoken=True, second=free), free, probe.red_flag_in, reader(understander)
-    )
+    heard = Heard(text, spoken=True, second=free)
+    return let_go(heard, free, probe.red_flag_in, reader(understander), before)
 
 
 @pytest.mark.parametrize(
@@ -256,3 +261,22 @@ def test_small_talk_made_into_red_flags_twice_running_wakes_nothing(
         "she said i can walk to the station from here but it is quite a long way",
     )
     assert kept(probe, understander, *talk) == frozenset()
+
+
+def test_a_scrap_of_babble_between_the_two_sayings_keeps_the_first(
+    probe: Dialog, understander: Understander
+) -> None:
+    """Regression (bench/wake_bench.py, tune voice rms, 15 dB): "I lost control of my
+    bladder", said twice, came out compact both times, but the endpointer let a scrap
+    of babble through between them ("month" / "life"), which cleared what the first
+    saying had left, and the second was let go too."""
+    said = ("my lost control of my bladder", "i lost control of my letter if")
+    first = kept(probe, understander, *said)
+    assert first
+    between = kept(probe, understander, "month", "life", before=first)
+    assert between == first
+    assert decide(probe, understander, *said, before=between)[0] is Wake.red_flag
+    # More than a scrap, or talk, is not the same person saying it again.
+    assert kept(probe, understander, "move my feet", "i think it's fine", first) == frozenset()
+    talk = "she said i can walk to the station from here but it is quite a long way"
+    assert kept(probe, understander, "i can't walk", talk, first) == frozenset()
