@@ -146,11 +146,11 @@ def test_small_talk_through_the_microphone_is_let_go(tmp_path: Path) -> None:
     a red flag: through the real microphone path the kiosk says nothing to the chatter
     (it used to greet it, and call 911 at it), then gives the emergency guidance.
 
-    Not answered at once, they say it again, as people do: the pipe cannot answer a
-    check ("did you mention...?") at the right moment, and under a loaded CI machine the
-    first saying once got only the check, unanswered, and the session ended "no
-    response" (with what to watch for: test_dialog.py, walking away after a doubted red
-    flag)."""
+    Not answered at once, they say it again, as people do. Said once, under a loaded CI
+    machine a session once started and ended "no response" without the emergency (the
+    log holds no words, so which: a check "did you mention...?" the pipe cannot answer
+    at the right moment, or a greeting after the words were over).
+    """
     floor = chatter(TUNE, 40, tmp_path, seed=5)
     patient = read_wav(
         say("I have chest pain and I can't breathe", Voice("flite", "slt"), tmp_path / "p.wav")
