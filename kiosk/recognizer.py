@@ -230,7 +230,8 @@ class VoskFollower:
             self._said.append(_vosk_text(rec.FinalResult(), "text"))  # type: ignore[attr-defined]
             self._rec, self._final = None, " ".join(t for t in self._said if t)
             return self._final
-        return " ".join(t for t in [*self._said, _vosk_text(rec.PartialResult(), "partial")] if t)  # type: ignore[attr-defined]
+        partial = _vosk_text(rec.PartialResult(), "partial")  # type: ignore[attr-defined]
+        return " ".join(t for t in [*self._said, partial] if t)
 
 
 def _vosk_text(raw: str, key: str) -> str:
