@@ -46,11 +46,11 @@ from kiosk.catalogue import Catalogue, load  # noqa: E402
 from kiosk.dialog import Dialog  # noqa: E402
 from kiosk.events import Heard, Listen, Priority  # noqa: E402
 from kiosk.grammar import Grammars  # noqa: E402
+from kiosk.partials import StablePartial  # noqa: E402
 from kiosk.recognizer import BLOCK_BYTES, SAMPLE_RATE, Engine, Recognition, load_engine  # noqa: E402
 from kiosk.speech import Voice  # noqa: E402
 from kiosk.speech_models import ENGLISH, installed  # noqa: E402
 from kiosk.understanding import Understander  # noqa: E402
-from kiosk.voice import StablePartial  # noqa: E402
 from tests.synth import Voice as Patient  # noqa: E402
 from tests.synth import say  # noqa: E402
 from tests.test_voice_recognition import RED_FLAGS as RED_FLAG_SENTENCES  # noqa: E402

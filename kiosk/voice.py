@@ -35,6 +35,7 @@ from kiosk.catalogue import Catalogue
 from kiosk.dialog import WALK_AWAY_SILENCES, Dialog
 from kiosk.events import Action, Event, Finish, Heard, Listen, Priority, Say, Silence, SpeakSlower
 from kiosk.grammar import Grammars
+from kiosk.partials import StablePartial, lost_in_final
 from kiosk.recognizer import SAMPLE_RATE, Engine, Recognition
 from kiosk.speech import Clip, Voice
 from kiosk.understanding import Understander, Understanding
@@ -77,18 +78,6 @@ class ListenSettings:
     """Audio seconds between second opinions on a red flag still in the partials."""
 
 
-@dataclass
-class StablePartial:
-    """Counts consecutive partial hypotheses that carry a red flag."""
-
-    needed: int
-    streak: int = 0
-
-    def update(self, flagged: bool) -> bool:
-        self.streak = self.streak + 1 if flagged else 0
-        return self.streak >= self.needed
-
-
 @dataclass(frozen=True)
 class Overlap:
     """An utterance begun while the kiosk was speaking, and the sentences it was saying
@@ -124,6 +113,9 @@ class _RedFlagWatch:
         # text cannot change within the turn, so each text is judged once (it was a
         # quarter of a session's compute).
         self.judged: dict[str, bool] = {}
+        self.flagged: Heard | None = None
+        """A red flag stable in the partials, not acted on: the other decode did not
+        carry it. Checked if the whole utterance loses it (kiosk/partials.py)."""
 
     def early(self, text: str, audio_seconds: float, recognition: Recognition) -> Heard | None:
         if text not in self.judged:
@@ -132,7 +124,21 @@ class _RedFlagWatch:
             return None
         self.next_try = audio_seconds + self.kiosk.settings.second_opinion_every
         heard = self.kiosk._with_opinion(text, recognition, self.dialog)
-        return heard if self.dialog.red_flag_in(heard) else None
+        if self.dialog.red_flag_in(heard):
+            return heard
+        self.flagged = heard
+        return None
+
+    def take(self) -> Heard | None:
+        """The partials' unacted red flag, for an utterance now over (and a fresh count
+        for the next one)."""
+        flagged, self.flagged = self.flagged, None
+        self.stable = StablePartial(self.stable.needed)
+        return flagged
+
+    def final(self, heard: Heard | Silence) -> Heard | Silence:
+        """What goes to the dialog at the end of the utterance (kiosk/partials.py)."""
+        return lost_in_final(heard, self.take(), self.dialog.red_flag_in)
 
 
 class VoiceKiosk:
@@ -275,12 +281,12 @@ class VoiceKiosk:
             audio_seconds += len(block) / 2 / SAMPLE_RATE
             hyp = recognition.accept(block)
             if hyp is not None and hyp.final and ongoing is None:
-                return self._heard(hyp.text, recognition, dialog)
+                return watch.final(self._heard(hyp.text, recognition, dialog))
             if hyp is not None and hyp.final:
                 cut = self._over_voice(self._decoded(hyp.text, recognition), dialog, ongoing)
                 if cut is not None and cut[0] is not Interruption.named:
                     return cut[1]
-                kept = cut[1] if cut is not None else None
+                kept = cut[1] if cut is not None else self._lost(watch, dialog, ongoing)
                 recognition, ongoing = self.engine.start(grammar), None
                 heard_speech, audio_seconds = False, 0.0  # the turn starts now
                 continue
@@ -299,8 +305,8 @@ class VoiceKiosk:
         text = recognition.finish().text
         if ongoing is not None:
             cut = self._over_voice(self._decoded(text, recognition), dialog, ongoing)
-            return cut[1] if cut is not None else Silence()
-        return self._heard(text, recognition, dialog)
+            return cut[1] if cut is not None else self._lost(watch, dialog, ongoing) or Silence()
+        return watch.final(self._heard(text, recognition, dialog))
 
     def say_listening(
         self, text: str, clip: Clip, upcoming: Listen, dialog: Dialog, over: Overheard
@@ -330,7 +336,8 @@ class VoiceKiosk:
                     cut = self._over_voice(self._decoded(hyp.text, now.recognition), dialog, now)
                     if cut is not None and cut[0] is not Interruption.named:
                         return Overheard(cut=cut[1])
-                    kept = cut[1] if cut is not None else kept
+                    lost = self._lost(watch, dialog, now)
+                    kept = cut[1] if cut is not None else lost or kept
                     now = Overlap(self.engine.start(grammar), (text,))
                 elif hyp is not None:
                     early = watch.early(hyp.text, audio_seconds, now.recognition)
@@ -340,7 +347,7 @@ class VoiceKiosk:
         finally:
             playing.close()  # stops the loudspeaker at once if the kiosk was cut short
         going = now if now.recognition.in_speech else None
-        return Overheard(ongoing=going, kept=kept)
+        return Overheard(ongoing=going, kept=kept or self._lost(watch, dialog, now))
 
     def _decoded(self, text: str, recognition: Recognition) -> Heard:
         """An utterance heard over the kiosk's voice, with its second opinion."""
@@ -356,14 +363,25 @@ class VoiceKiosk:
         and what then goes to the dialog (kiosk/barge_in.py)."""
         if not heard.text:
             return None
-
-        def read(said: str) -> Understanding:
-            return self.understander(said, expecting=None, today=self.today())
-
-        cut = over_voice(heard, dialog.red_flag_in, read, overlap.saying)
+        cut = over_voice(heard, dialog.red_flag_in, self._read_plainly, overlap.saying)
         if cut is not None and cut[0] is not Interruption.named:
             log.info("cut short while speaking: %s", cut[0].value)
         return cut
+
+    def _lost(self, watch: _RedFlagWatch, dialog: Dialog, overlap: Overlap) -> Heard | None:
+        """A red flag the partials carried over the kiosk's voice and the whole utterance
+        lost (kiosk/partials.py), if it would count over the kiosk's voice at all
+        (kiosk/barge_in.py): kept, never cut for, and checked if nothing else is said."""
+        flagged = watch.take()
+        if flagged is None:
+            return None
+        cut = over_voice(flagged, dialog.red_flag_in, self._read_plainly, overlap.saying)
+        kept = (Interruption.red_flag, Interruption.named)
+        return cut[1] if cut is not None and cut[0] in kept else None
+
+    def _read_plainly(self, said: str) -> Understanding:
+        """Understood with no question in mind."""
+        return self.understander(said, expecting=None, today=self.today())
 
     def _opinion(self, recognition: Recognition) -> str:
         clock = time.monotonic()
