@@ -53,7 +53,11 @@ def audio(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("chatter-audio")
 
 
-def run_kiosk(room: Room, state: Path, sessions: int | None = None) -> list[Finish]:
+def run_kiosk(
+    room: Room, state: Path, sessions: int | None = None, said: list[str] | None = None
+) -> list[Finish]:
+    """The kiosk in the room, session after session; ``said`` gets every sentence it
+    said, in order."""
     log = OutcomeLog(state / "outcomes.sqlite3")
     ends: list[Finish] = []
 
@@ -62,6 +66,14 @@ def run_kiosk(room: Room, state: Path, sessions: int | None = None) -> list[Fini
         log.record(end, started, seconds)  # type: ignore[arg-type]
 
     kiosk = kiosk_in(room, on_finish=record)
+    if said is not None:
+        say = kiosk.say
+
+        def saying(action: Say, *rest: Any) -> Any:
+            said.append(action.text)
+            return say(action, *rest)
+
+        kiosk.say = saying  # type: ignore[method-assign]
     try:
         kiosk.run(sessions)
     except RoomClosed:
@@ -182,6 +194,8 @@ def test_someone_who_says_hello_in_a_pharmacys_babble_is_greeted(
     babble = Noise("A", audio).take(SAMPLE_RATE * 30, level / 10 ** (15 / 20))  # tune noise
     background = np.clip(np.round(babble), -32768, 32767).astype(np.int16).tobytes()
     room = TimedRoom(background=then_someone_says(background, hello, at=8.0), limit=240)
-    ends = run_kiosk(room, tmp_path, 1)
+    texts: list[str] = []
+    ends = run_kiosk(room, tmp_path, 1, texts)
     assert room.said_at and 8.0 <= room.said_at[0] <= 11.0, room.said_at
+    assert texts[0] == CAT.say("greeting")  # greeted: not a check of a red flag
     assert len(ends) == 1 and ends[0].ending is Ending.no_response  # then said nothing
