@@ -53,7 +53,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from kiosk import voice as voice_module  # noqa: E402
-from kiosk.audio import read_wav  # noqa: E402
+from kiosk.audio import clip16, read_wav  # noqa: E402
 from kiosk.catalogue import load  # noqa: E402
 from kiosk.dialog import Dialog  # noqa: E402
 from kiosk.events import Action, Event, Finish, Heard, Listen, Say  # noqa: E402
@@ -143,7 +143,7 @@ class TimedRoom(Room):
             return pcm
         x = np.frombuffer(pcm, dtype=np.int16).astype(np.float64)
         x += self.noise.take(x.size, self.noise_level)
-        return np.clip(np.round(x), -32768, 32767).astype(np.int16).tobytes()
+        return clip16(x).tobytes()
 
     def _note(self, blocks: Iterator[Any]) -> Generator[Any, None, None]:
         try:
@@ -196,7 +196,7 @@ def phrase_pcm(text: str, voice: Voice, folder: Path) -> bytes:
         dtype=np.int16,
     ).astype(np.float64)
     x = x / (np.sqrt(np.mean(x**2)) or 1.0) * SPEECH_RMS
-    return np.clip(np.round(x), -32768, 32767).astype(np.int16).tobytes()
+    return clip16(x).tobytes()
 
 
 # --- where in the conversation --------------------------------------------------------------

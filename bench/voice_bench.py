@@ -41,7 +41,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from kiosk.audio import read_wav  # noqa: E402
+from kiosk.audio import clip16, read_wav  # noqa: E402
 from kiosk.catalogue import Catalogue, load  # noqa: E402
 from kiosk.dialog import Dialog  # noqa: E402
 from kiosk.events import Heard, Listen, Priority  # noqa: E402
@@ -254,7 +254,6 @@ def babble(engine_name: str, vosk_model: Path | None) -> dict[str, float]:
     (the worst case: babble heard as a red flag from the start).
     Babble gives a search no good path to follow: what it costs bounds how far behind a
     noisy room can put the kiosk."""
-    import numpy as np
 
     from tests.pharmacy import Noise  # the benchmark's noise, made once and cached
 
@@ -266,7 +265,7 @@ def babble(engine_name: str, vosk_model: Path | None) -> dict[str, float]:
     out: dict[str, float] = {}
     for recipe in ("A", "B"):
         x = Noise(recipe, folder).take(SAMPLE_RATE * 20, 4000 / 10 ** (15 / 20))
-        pcm = np.clip(np.round(x), -32768, 32767).astype(np.int16).tobytes()
+        pcm = clip16(x).tobytes()
         for secs in (5, 10, 20):
             engine.new_person()
             clock = time.process_time()

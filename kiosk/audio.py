@@ -24,6 +24,11 @@ class AudioFileError(ValueError):
     """A file that is not a readable PCM WAV."""
 
 
+def clip16(x: np.ndarray) -> np.ndarray:
+    """Float samples as 16-bit PCM, clipped at full scale as a sound card would."""
+    return np.clip(np.round(x), -32768, 32767).astype(np.int16)
+
+
 def to_recognizer_rate(samples: np.ndarray, rate: int) -> np.ndarray:
     """Mono float or int samples at ``rate`` -> int16 at 16 kHz (soxr resampling)."""
     mono = samples.astype(np.float32)
@@ -31,7 +36,7 @@ def to_recognizer_rate(samples: np.ndarray, rate: int) -> np.ndarray:
         mono = mono.mean(axis=1)
     if rate != SAMPLE_RATE:
         mono = soxr.resample(mono, rate, SAMPLE_RATE)
-    return np.clip(np.round(mono), -32768, 32767).astype(np.int16)
+    return clip16(mono)
 
 
 def read_wav(path: Path) -> bytes:
@@ -226,7 +231,7 @@ class Loudspeaker:
         data = samples.astype(np.float32)
         if out_rate != rate:
             data = soxr.resample(data, rate, out_rate)
-        data = np.clip(np.round(data), -32768, 32767).astype(np.int16)
+        data = clip16(data)
         failed: list[Exception] = []
 
         def playback() -> None:
@@ -281,7 +286,7 @@ class Duplex:
         data = samples.astype(np.float32)
         if rate != dev_rate:
             data = soxr.resample(data, rate, dev_rate)
-        out = np.clip(np.round(data), -32768, 32767).astype(np.int16)
+        out = clip16(data)
         out = np.concatenate([out, np.zeros(int(dev_rate * self.margin), dtype=np.int16)])
         blocks: queue.Queue[tuple[bytes, bytes]] = queue.Queue(maxsize=600)
         sent = 0

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from kiosk.audio import read_wav
+from kiosk.audio import clip16, read_wav
 from kiosk.recognizer import SAMPLE_RATE
 from tests.pharmacy import said
 from tests.synth import Voice
@@ -163,4 +163,4 @@ def chatter(crowd: Crowd, seconds: float, folder: Path, seed: int = 0) -> bytes:
         end = min(n, at + talk.size)
         out[at:end] += talk[: end - at]
         at = end + int(SAMPLE_RATE * rng.uniform(3, 30))
-    return np.clip(np.round(out), -32768, 32767).astype(np.int16).tobytes()
+    return clip16(out).tobytes()

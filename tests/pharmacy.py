@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from kiosk.audio import read_wav
+from kiosk.audio import clip16, read_wav
 from kiosk.catalogue import Catalogue, QuestionKind, load
 from kiosk.dialog import Dialog
 from kiosk.events import Finish, Heard, Listen, Silence
@@ -73,7 +73,7 @@ BABBLE_C = [
 
 
 def _pcm(x: np.ndarray) -> bytes:
-    return np.clip(np.round(x), -32768, 32767).astype(np.int16).tobytes()
+    return clip16(x).tobytes()
 
 
 def _f(pcm: bytes) -> np.ndarray:

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from kiosk.audio import to_recognizer_rate
+from kiosk.audio import clip16, to_recognizer_rate
 from kiosk.catalogue import load
 from kiosk.echo_canceller import EchoCanceller
 from kiosk.recognizer import SAMPLE_RATE, Engine, PocketsphinxEngine
@@ -45,7 +45,7 @@ def quiet(duration: float, level: float = 30.0, seed: int = 0) -> bytes:
 
 
 def _pcm(x: np.ndarray) -> bytes:
-    return np.clip(np.round(x), -32768, 32767).astype(np.int16).tobytes()
+    return clip16(x).tobytes()
 
 
 def gain(pcm: bytes, db: float) -> bytes:

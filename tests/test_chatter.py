@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from kiosk.audio import read_wav
+from kiosk.audio import clip16, read_wav
 from kiosk.catalogue import load
 from kiosk.events import Ending, Finish, Say
 from kiosk.outcomes import OutcomeLog
@@ -192,7 +192,7 @@ def test_someone_who_says_hello_in_a_pharmacys_babble_is_greeted(
     x = np.frombuffer(hello, dtype=np.int16).astype(np.float64)
     level = np.sqrt(np.mean(x**2))
     babble = Noise("A", audio).take(SAMPLE_RATE * 30, level / 10 ** (15 / 20))  # tune noise
-    background = np.clip(np.round(babble), -32768, 32767).astype(np.int16).tobytes()
+    background = clip16(babble).tobytes()
     room = TimedRoom(background=then_someone_says(background, hello, at=8.0), limit=240)
     texts: list[str] = []
     ends = run_kiosk(room, tmp_path, 1, texts)

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kiosk.audio import read_wav
+from kiosk.audio import clip16, read_wav
 from kiosk.catalogue import load
 from kiosk.dialog import Dialog
 from kiosk.events import Heard, Listen, Silence
@@ -78,10 +78,10 @@ def test_a_red_flag_only_the_partials_carried_is_checked_then_acted_on(tmp_path:
     mention...?") and, on "yes", gives the emergency guidance."""
     kal = Voice("flite", "kal")
     words = np.frombuffer(read_wav(say("my chest feels tight", kal, tmp_path / "a.wav")), np.int16)
-    words = words.astype(np.float64) * 4000.0 / np.sqrt(np.mean(words.astype(np.float64) ** 2))
+    loud = words * 4000.0 / np.sqrt(np.mean(words.astype(np.float64) ** 2))  # RMS 4000
     room = Room(limit=120)
     room.replies = [
-        np.clip(np.round(words), -32768, 32767).astype(np.int16).tobytes(),
+        clip16(loud).tobytes(),
         read_wav(say("yes", kal, tmp_path / "yes.wav")),
     ]
     k = kiosk_in(room, settings=ListenSettings(no_speech_timeout=3.0))
