@@ -76,6 +76,19 @@ def _pcm(x: np.ndarray) -> bytes:
     return clip16(x).tobytes()
 
 
+def stretch(session: str, seed: int) -> int:
+    """Where in the room's noise this session starts (seed 0: where it did before seeds
+    existed, so older runs pair up with new ones)."""
+    where = session + (f"|{seed}" if seed else "")
+    return int(hashlib.sha1(where.encode()).hexdigest()[:8], 16)
+
+
+def _floor(seed: int, turn: int) -> np.random.Generator:
+    """The quiet room's floor at this turn (seed 0: as before seeds existed, so older
+    runs pair up with new ones)."""
+    return np.random.default_rng([seed, turn] if seed else turn)
+
+
 def _f(pcm: bytes) -> np.ndarray:
     return np.frombuffer(pcm, dtype=np.int16).astype(np.float64)
 
@@ -203,6 +216,8 @@ class Outcome:
     snr: float | None
     noise: str | None
     """The noise recipe (A, C: tune; B: held out), None when clean."""
+    seed: int
+    """Which stretch of the room's noise (and of the quiet floor) the session heard."""
     trace: list[tuple[str, str, str, str]]
     """Per listen turn: question, what the patient said, what was heard, and the second
     opinion (synthetic speech only: this is the benchmark, not the kiosk)."""
@@ -249,7 +264,13 @@ class Pharmacy:
         held_out: bool,
         snr: float | None,
         recipe: str | None = None,
+        seed: int = 0,
     ) -> Outcome:
+        """One patient's whole session. ``seed`` picks another stretch of the same room
+        for the same patient: the recognizer's adaptation carries one changed decode
+        into every later turn, so one run flips sessions under any change to the voice
+        path, and several seeds tell a change from that noise (bench/spoken_bench.py
+        --seeds)."""
         noise = None
         if snr is not None:
             recipe = recipe or ("B" if held_out else "A")
@@ -260,8 +281,7 @@ class Pharmacy:
             # this worker: runs are repeatable and two runs' sessions pair up (an A/B
             # compares the same patient in the same noise). It used to run on from the
             # previous session, so results moved with the scheduling of the workers.
-            start = hashlib.sha1(f"{v['id']}|{voice.id}|{snr}".encode()).hexdigest()[:8]
-            noise.pos = int(start, 16) % noise.x.size
+            noise.pos = stretch(f"{v['id']}|{voice.id}|{snr}", seed) % noise.x.size
         self.engine.new_person()  # as VoiceKiosk.session does
         dialog = Dialog(self.c, self.u, TODAY)
         actions = dialog.start()
@@ -294,10 +314,10 @@ class Pharmacy:
                 level = np.sqrt(np.mean(_f(speech) ** 2) / 10 ** (snr / 10))  # type: ignore[operator]
                 x = x + noise.take(x.size, level)
             elif not speech:
-                x = np.random.default_rng(turns).normal(0, 30, lead)
+                x = _floor(seed, turns).normal(0, 30, lead)
             else:  # "clean" is a quiet room, not digital silence between the words (a
                 # real microphone always hears a floor; tests/room.py's quiet level)
-                x = x + np.random.default_rng(turns).normal(0, 30, x.size)
+                x = x + _floor(seed, turns).normal(0, 30, x.size)
             self.mic.pcm, self.mic.noise, self.mic.level = _pcm(x), noise, level or 30.0
             self.kiosk.second_opinion_seconds = 0.0
             event = self.kiosk.listen(listen, dialog)
@@ -323,6 +343,7 @@ class Pharmacy:
             held_out=held_out,
             snr=snr,
             noise=recipe if snr is not None else None,
+            seed=seed,
             trace=trace,
         )
 

@@ -139,3 +139,17 @@ def test_a_session_is_the_same_whatever_ran_before_it(tmp_path: Path) -> None:
     # The second opinion too (the free decoder kept more than its cepstral mean from the
     # session before: this test found it; Engine.new_person now reloads that decoder).
     assert after.trace == alone.trace
+
+
+def test_seeds_are_other_stretches_of_the_room_and_seed_0_is_the_old_one() -> None:
+    """bench/spoken_bench.py --seeds: the same patient on other stretches of the same
+    room; seed 0 keeps where sessions started before seeds existed, so earlier runs'
+    JSONs still pair up session by session."""
+    import hashlib
+
+    from tests.pharmacy import stretch
+
+    session = "e_breath_direct|flite-slt-r1|15.0"
+    before = int(hashlib.sha1(session.encode()).hexdigest()[:8], 16)
+    assert stretch(session, 0) == before
+    assert len({stretch(session, s) for s in range(5)}) == 5
