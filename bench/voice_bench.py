@@ -44,9 +44,9 @@ sys.path.insert(0, str(ROOT))
 from kiosk.audio import clip16, read_wav  # noqa: E402
 from kiosk.catalogue import Catalogue, load  # noqa: E402
 from kiosk.dialog import Dialog  # noqa: E402
-from kiosk.events import Heard, Listen, Priority  # noqa: E402
+from kiosk.events import Heard, Listen, Priority, Silence  # noqa: E402
 from kiosk.grammar import Grammars  # noqa: E402
-from kiosk.partials import StablePartial  # noqa: E402
+from kiosk.partials import StablePartial, lost_in_final  # noqa: E402
 from kiosk.recognizer import BLOCK_BYTES, SAMPLE_RATE, Engine, Recognition, load_engine  # noqa: E402
 from kiosk.speech import Voice  # noqa: E402
 from kiosk.speech_models import ENGLISH, installed  # noqa: E402
@@ -97,16 +97,19 @@ def flag_to_911(
     turn = Listen("chest_pain", cat.question("chest_pain").kind)
     rec = engine.start(grammars.for_turn(turn.turn, turn.kind, engine.free_recognition))
     stable = StablePartial(2)
-    fed, heard = 0.0, None
+    fed = 0.0
+    heard: Heard | Silence | None = None
+    flagged: Heard | None = None
     for start in range(0, len(data), BLOCK_BYTES):
         t0 = time.perf_counter()
         hyp = rec.accept(data[start : start + BLOCK_BYTES])
         fed += seconds(data[start : start + BLOCK_BYTES])
         if hyp is not None and hyp.final:
-            heard = _opinion(hyp.text, rec, dialog)
+            final = _opinion(hyp.text, rec, dialog)
+            heard = lost_in_final(final, flagged, dialog.red_flag_in)
         elif hyp is not None and stable.update(dialog.red_flag_in(hyp.text)):
             early = _opinion(hyp.text, rec, dialog)
-            heard = early if dialog.red_flag_in(early) else None
+            heard, flagged = (early, None) if dialog.red_flag_in(early) else (None, early)
         if heard is not None:
             actions = dialog.handle(heard)
             emergency = [a for a in actions if getattr(a, "priority", None) is Priority.emergency]
