@@ -56,6 +56,7 @@ from tests.pharmacy import (  # noqa: E402
     HELD_OUT_VOICES,
     SNRS,
     TUNE_VOICES,
+    LivePharmacy,
     Pharmacy,
 )
 from tests.sessions import load_vignettes  # noqa: E402
@@ -69,20 +70,29 @@ def _worker(
         str,
         int | None,
         str,
+        str,
         list[tuple[dict, Voice, int, bool, float | None, str, int]],
     ],
 ) -> list[dict[str, Any]]:
-    engine, model, folder, weight, endpointer, jobs = args
-    key = (engine, model, folder, weight, endpointer)
+    engine, model, folder, weight, endpointer, kiosk, jobs = args
+    key = (engine, model, folder, weight, endpointer, kiosk)
     if key not in _PHARMACIES:  # one per worker process: grammars are built once, and the
         # recognizer adapts across sessions as a kiosk's does through a day
-        _PHARMACIES[key] = Pharmacy(
-            engine, Path(model) if model else None, Path(folder), weight, ENDPOINTERS[endpointer]
+        _PHARMACIES[key] = (
+            Pharmacy(
+                engine,
+                Path(model) if model else None,
+                Path(folder),
+                weight,
+                ENDPOINTERS[endpointer],
+            )
+            if kiosk == "turns"
+            else LivePharmacy(Path(folder), barge_in=kiosk == "barge-in")
         )
     return [asdict(_PHARMACIES[key].session(*job)) for job in jobs]
 
 
-_PHARMACIES: dict[tuple[str, str | None, str, int | None, str], Pharmacy] = {}
+_PHARMACIES: dict[tuple[str, str | None, str, int | None, str, str], Pharmacy | LivePharmacy] = {}
 
 ENDPOINTERS = {
     # kiosk/endpointer.py: a short word can start an utterance; quieter voices behind
@@ -117,6 +127,7 @@ def summarise(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
                     "median_red_flag_delay_s": round(statistics.median(delays), 2)
                     if delays
                     else None,
+                    "non_emergency_cut_short": _rate(other, lambda r: r.get("cut_short", 0) > 0),
                     "false_911_by_seed": ", ".join(
                         _rate([r for r in other if r.get("seed", 0) == s], _called).split()[0]
                         for s in sorted({r.get("seed", 0) for r in group})
@@ -162,6 +173,13 @@ def main() -> None:
         help="run every session on this many stretches of the room (tells a change from "
         "the run-to-run flips of pocketsphinx's adaptation; rates are over all of them)",
     )
+    p.add_argument(
+        "--kiosk",
+        choices=["turns", "half-duplex", "barge-in"],
+        default="turns",
+        help="turns: the listen turns alone (the figures so far); half-duplex / barge-in: "
+        "the whole kiosk speaking in the room, its echo back, pocketsphinx only",
+    )
     p.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "kiosk-spoken")
     a = p.parse_args()
     engine = "vosk" if a.vosk_model else a.engine
@@ -199,7 +217,9 @@ def main() -> None:
     rows: list[dict[str, Any]] = []
     with multiprocessing.get_context("spawn").Pool(a.jobs) as pool:
         work = [
-            (engine, model, str(a.cache), a.likely_weight, a.endpointer, c) for c in chunks if c
+            (engine, model, str(a.cache), a.likely_weight, a.endpointer, a.kiosk, c)
+            for c in chunks
+            if c
         ]
         for part in tqdm(pool.imap_unordered(_worker, work), total=len(work), unit="batch"):
             rows += part
@@ -216,9 +236,10 @@ def main() -> None:
         "median_confirmations",
         "median_red_flag_delay_s",
     ] + (["false_911_by_seed"] if a.seeds > 1 else [])
+    head += ["non_emergency_cut_short"] if a.kiosk == "barge-in" else []
     print(
         f"engine {engine}; {platform.machine()}, {os.cpu_count()} cores; "
-        f"{len(rows)} sessions ({a.seeds} seed{'s' * (a.seeds > 1)}) "
+        f"{len(rows)} sessions ({a.seeds} seed{'s' * (a.seeds > 1)}; kiosk: {a.kiosk}) "
         f"in {time.time() - started:.0f} s"
     )
     print("| " + " | ".join(head) + " |")

@@ -11,7 +11,7 @@ import hashlib
 import os
 import subprocess
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -27,6 +27,7 @@ from kiosk.symptoms import Answer, Location, Onset, SymptomReport, get_value
 from kiosk.understanding import Understander
 from kiosk.voice import ListenSettings, VoiceKiosk
 from tests.kiosk_process import pick_answer
+from tests.room import Echo, Room, RoomClosed, kiosk_in, settle
 from tests.sessions import run_session
 from tests.synth import Voice, say
 
@@ -221,6 +222,40 @@ class Outcome:
     trace: list[tuple[str, str, str, str]]
     """Per listen turn: question, what the patient said, what was heard, and the second
     opinion (synthetic speech only: this is the benchmark, not the kiosk)."""
+    cut_short: int = 0
+    """Times the kiosk was cut short while speaking (``LivePharmacy`` with barge-in)."""
+
+
+@dataclass
+class Patient:
+    """What the simulated patient says to each question: the vignette's scripted answer,
+    the truth when asked again (``truthful``: a vignette scripts only the questions the
+    kiosk should need), and what they put right at the read-back."""
+
+    c: Catalogue
+    answers: dict[str, Any]
+    default: str
+    knows: SymptomReport | None
+    used: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, c: Catalogue, u: Understander, v: dict[str, Any]) -> tuple[Patient, Finish | None]:
+        """The patient of vignette ``v``, and how their session ends typed."""
+        # Asked "did you mention ...?", the person answers truthfully.
+        truth = "yes" if v["expect"] == "emergency" else "no"
+        # Asked "do you want to stop?" (a misheard "stop"), they did not ask to: "no".
+        answers = {"check": truth, "confirm": "no", **v.get("answers", {})}
+        default = v.get("default", "no")
+        typed_end = run_session(c, u, answers, default).end
+        return cls(c, answers, default, typed_end.report if typed_end else None), typed_end
+
+    def says(self, turn: str, heard: SymptomReport) -> str:
+        """The answer at ``turn``, the kiosk having heard ``heard`` so far."""
+        text = pick_answer(turn, self.answers, self.default, self.used)
+        if self.knows:
+            text = truthful(self.c, turn, self.answers, self.knows) or text
+            text = read_back(self.c, turn, self.answers, text, heard, self.knows)
+        return text
 
 
 class Pharmacy:
@@ -285,14 +320,7 @@ class Pharmacy:
         self.engine.new_person()  # as VoiceKiosk.session does
         dialog = Dialog(self.c, self.u, TODAY)
         actions = dialog.start()
-        # Asked "did you mention ...?", the person answers truthfully.
-        truth = "yes" if v["expect"] == "emergency" else "no"
-        # Asked "do you want to stop?" (a misheard "stop"), they did not ask to: "no".
-        answers = {"check": truth, "confirm": "no", **v.get("answers", {})}
-        default = v.get("default", "no")
-        used: dict[str, int] = {}
-        typed_end = run_session(self.c, self.u, answers, default).end
-        knows = typed_end.report if typed_end else None
+        patient, typed_end = Patient.of(self.c, self.u, v)
         turns, checks, delay, end = 0, 0, None, None
         trace: list[tuple[str, str, str, str]] = []
         for _ in range(80):
@@ -302,10 +330,7 @@ class Pharmacy:
             listen = next(a for a in actions if isinstance(a, Listen))
             turns += 1
             checks += listen.turn == "check"
-            text = pick_answer(listen.turn, answers, default, used)
-            if knows:
-                text = truthful(self.c, listen.turn, answers, knows) or text
-                text = read_back(self.c, listen.turn, answers, text, dialog.report, knows)
+            text = patient.says(listen.turn, dialog.report)
             speech = self.recording(text, voice, rate) if text else b""
             lead = int(SAMPLE_RATE * 0.4)
             x = np.concatenate([np.zeros(lead), _f(speech)])
@@ -472,3 +497,126 @@ def read_back(
         return scripted
     agrees = scripted.split(",")[0].strip().lower() not in c.answers.no
     return scripted if agrees else "yes"
+
+
+# --- the kiosk as it runs: speaking, its echo, and (barge-in) listening over its voice ---
+
+
+ECHO = Echo(delay=0.05, gain_db=-10)
+"""The kiosk's voice back at its microphone: as bench/barge_in_bench.py's room."""
+
+
+@dataclass
+class NoisyRoom(Room):
+    """The stand-in room (tests/room.py) with the pharmacy's noise under everything, the
+    kiosk's own voice included, at one level for the whole session: a room's noise does
+    not follow the patient's voice."""
+
+    noise: Noise | None = None
+    noise_level: float = 0.0
+
+    def _audio(self, start: int, length: int) -> bytes:
+        pcm = super()._audio(start, length)
+        if self.noise is None:
+            return pcm
+        return _pcm(_f(pcm) + self.noise.take(length // 2, self.noise_level))
+
+
+class LivePharmacy:
+    """Whole sessions as the kiosk lives them: ``VoiceKiosk.converse`` itself, in the
+    stand-in room, saying every sentence in its real voice, its echo coming back, the
+    pharmacy's noise throughout, and the patient answering shortly after each question.
+    With ``barge_in`` it listens over its own voice through the real echo canceller (as
+    it is deployed), so what the room's babble does while it speaks counts too; without,
+    it is the half-duplex kiosk. (``Pharmacy`` drives only the listen turns.)"""
+
+    def __init__(self, folder: Path, barge_in: bool) -> None:
+        self.folder = folder
+        self.barge_in = barge_in
+        self.room = NoisyRoom(echo=ECHO, limit=1e9)
+        self.kiosk = kiosk_in(self.room, barge_in=barge_in)
+        if barge_in:
+            settle(self.kiosk, self.room)
+        self.c, self.u = self.kiosk.c, self.kiosk.understander
+        self.noises: dict[str, Noise] = {}
+        self._listen, self._say = self.kiosk.listen, self.kiosk.say
+
+    def recording(self, text: str, voice: Voice, rate: int) -> bytes:
+        key = hashlib.sha1(f"{voice.id}|{rate}|{text}".encode()).hexdigest()[:16]
+        return read_wav(said(text, voice, self.folder / f"{key}.wav", rate))
+
+    def session(
+        self,
+        v: dict[str, Any],
+        voice: Voice,
+        rate: int,
+        held_out: bool,
+        snr: float | None,
+        recipe: str | None = None,
+        seed: int = 0,
+    ) -> Outcome:
+        room = self.room
+        room.noise = None
+        if snr is not None:
+            recipe = recipe or ("B" if held_out else "A")
+            if recipe not in self.noises:
+                self.noises[recipe] = Noise(recipe, self.folder)
+            room.noise = self.noises[recipe]
+            room.noise.pos = stretch(f"{v['id']}|{voice.id}|{snr}", seed) % room.noise.x.size
+            # the patient's usual level, from a sentence every vignette's patient says
+            usual = _f(self.recording("my upper back hurts", voice, rate))
+            room.noise_level = float(np.sqrt(np.mean(usual**2) / 10 ** (snr / 10)))
+        patient, typed_end = Patient.of(self.c, self.u, v)
+        turns, checks, cuts = 0, 0, 0
+        trace: list[tuple[str, str, str, str]] = []
+
+        def answering(action: Listen, dialog: Dialog, *rest: Any) -> Any:
+            nonlocal turns, checks
+            turns += 1
+            checks += action.turn == "check"
+            text = patient.says(action.turn, dialog.report)
+            if text:
+                room.say_at(room.now + room.reply_delay, self.recording(text, voice, rate))
+            event = self._listen(action, dialog, *rest)
+            heard = (event.text, event.second) if isinstance(event, Heard) else ("", "")
+            trace.append((action.turn, text, *heard))
+            return event
+
+        def saying(action: Any, *rest: Any) -> Any:
+            nonlocal cuts
+            over = self._say(action, *rest)
+            if over.cut is not None:
+                cuts += 1
+                trace.append(("(over its voice)", "", over.cut.text, over.cut.second))
+            return over
+
+        self.kiosk.listen, self.kiosk.say = answering, saying  # type: ignore[method-assign]
+        room.limit = room.now + 1800  # a session that never ends is a finding, not a hang
+        end = None
+        try:
+            end = self.kiosk.session()
+        except RoomClosed:
+            pass
+        finally:
+            self.kiosk.listen, self.kiosk.say = self._listen, self._say  # type: ignore[method-assign]
+            room.forget_before(room.now - 5)
+            room.position += SAMPLE_RATE * 2  # a moment between one patient and the next
+        return Outcome(
+            vignette=v["id"],
+            expect=v["expect"],
+            typed=typed_end.decision.disposition.value
+            if typed_end and typed_end.decision
+            else None,
+            spoken=end.decision.disposition.value if end and end.decision else None,
+            ending=end.ending.value if end else "unfinished",
+            turns=turns,
+            confirmations=checks,
+            red_flag_delay=None,
+            voice=voice.id,
+            held_out=held_out,
+            snr=snr,
+            noise=recipe if snr is not None else None,
+            seed=seed,
+            trace=trace,
+            cut_short=cuts,
+        )

@@ -140,6 +140,12 @@ class Room:
                 tracks.append(bytes(lead) + part[: length - lead])
         return mix(*tracks) if len(tracks) > 1 else chunk
 
+    def forget_before(self, at: float) -> None:
+        """Drop what was said and echoed before room time ``at`` (over many sessions it
+        only slows the mixing down)."""
+        cut = int(at * SAMPLE_RATE) * 2
+        self._placed = [(p, pcm) for p, pcm in self._placed if p + len(pcm) > cut]
+
     def say_at(self, at: float, pcm: bytes) -> None:
         """Someone says ``pcm`` at room time ``at`` (over the kiosk's voice, perhaps)."""
         self._placed.append((int(at * SAMPLE_RATE) * 2, pcm))
