@@ -76,6 +76,13 @@ class ListenSettings:
     """A red flag must be in this many partial hypotheses in a row to be acted on."""
     second_opinion_every: float = 1.0
     """Audio seconds between second opinions on a red flag still in the partials."""
+    carried_answer: float = 1.5
+    """An utterance begun over the kiosk's voice that ends this many audio seconds or
+    more into the listen turn (trailing silence included: 0.6 s) went on well after the
+    kiosk fell silent: it is the person's answer, heard as any answer is, not something
+    said over the kiosk's voice. In a pharmacy's babble an utterance is nearly always
+    going on when the kiosk stops talking, and the patient's answer ran on inside it and
+    was let go with it (bench/spoken_bench.py --kiosk barge-in)."""
 
 
 @dataclass(frozen=True)
@@ -265,10 +272,12 @@ class VoiceKiosk:
 
     def listen(self, listen: Listen, dialog: Dialog, ongoing: Overlap | None = None) -> Event:
         """The person's answer. ``ongoing`` is an utterance begun over the kiosk's last
-        words (barge-in), carried on rather than cut in two; like anything said over
-        the kiosk's voice it counts only if it cuts the kiosk short (kiosk/barge_in.py:
-        an early answer, or what the canceller left of the kiosk's voice, is let go),
-        and the turn then listens afresh."""
+        words (barge-in), carried on rather than cut in two. If it ends soon after the
+        kiosk fell silent, it is judged as anything said over the kiosk's voice: it
+        counts only if it cuts the kiosk short (kiosk/barge_in.py: an early answer, or
+        what the canceller left of the kiosk's voice, is let go), and the turn then
+        listens afresh. If it goes on well into the turn (``carried_answer``), it is the
+        person's answer."""
         grammar = self.grammars.for_turn(listen.turn, listen.kind, self.engine.free_recognition)
         recognition = ongoing.recognition if ongoing else self.engine.start(grammar)
         watch = _RedFlagWatch(self, dialog)
@@ -280,7 +289,8 @@ class VoiceKiosk:
             self.heartbeat()
             audio_seconds += len(block) / 2 / SAMPLE_RATE
             hyp = recognition.accept(block)
-            if hyp is not None and hyp.final and ongoing is None:
+            answered = audio_seconds >= self.settings.carried_answer
+            if hyp is not None and hyp.final and (ongoing is None or answered):
                 return watch.final(self._heard(hyp.text, recognition, dialog))
             if hyp is not None and hyp.final:
                 cut = self._over_voice(self._decoded(hyp.text, recognition), dialog, ongoing)
@@ -293,7 +303,7 @@ class VoiceKiosk:
             if hyp is not None:
                 heard_speech = True
                 early = watch.early(hyp.text, audio_seconds, recognition)
-                if early is not None and ongoing is None:
+                if early is not None and (ongoing is None or answered):
                     return early
                 cut = self._over_voice(early, dialog, ongoing) if early and ongoing else None
                 if cut is not None and cut[0] is not Interruption.named:
@@ -303,7 +313,7 @@ class VoiceKiosk:
             if audio_seconds >= limit:
                 break
         text = recognition.finish().text
-        if ongoing is not None:
+        if ongoing is not None and audio_seconds < self.settings.carried_answer:
             cut = self._over_voice(self._decoded(text, recognition), dialog, ongoing)
             return cut[1] if cut is not None else self._lost(watch, dialog, ongoing) or Silence()
         return watch.final(self._heard(text, recognition, dialog))

@@ -17,7 +17,7 @@ from kiosk.catalogue import load
 from kiosk.dialog import Dialog
 from kiosk.events import Ending, Finish, Heard, Say
 from kiosk.rules import Disposition
-from kiosk.symptoms import Answer, get_value
+from kiosk.symptoms import Answer, Location, get_value
 from kiosk.understanding import Understander, Understanding
 from kiosk.voice import ListenSettings, VoiceKiosk
 from tests.room import Echo, Room, kiosk_in, seconds, settle
@@ -288,3 +288,19 @@ def test_an_early_answer_over_a_question_is_let_go(tmp_path: Path) -> None:
     end = run(room, k)
     assert end.ending is Ending.no_response
     assert [round(p[1], 2) for p in room.plays[:2]] == [round(greeting, 2), round(question, 2)]
+
+
+def test_an_answer_begun_over_the_question_and_going_on_is_the_answer(tmp_path: Path) -> None:
+    """Begun over the open question's last words and going on well into its listen
+    turn, the patient's answer is their answer. It used to be judged as something said
+    over the kiosk's voice, and let go: in a pharmacy's babble an utterance is nearly
+    always under way when the kiosk falls silent, so the answers said into it were lost
+    turn after turn (bench/spoken_bench.py --kiosk barge-in)."""
+    words = patient("my upper back has been aching since Monday", tmp_path)
+    room = Room(echo=ECHO, limit=200)
+    k = kiosk(room)
+    greeting = k.voice.render(CAT.say("greeting")).seconds
+    question = k.voice.render(CAT.say("open_question")).seconds
+    room.say_at(greeting + room.margin + question - 0.4, words)
+    end = run(room, k)  # nothing more is said
+    assert Location.upper_back in end.report.pain.locations
