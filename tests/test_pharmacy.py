@@ -153,3 +153,23 @@ def test_seeds_are_other_stretches_of_the_room_and_seed_0_is_the_old_one() -> No
     before = int(hashlib.sha1(session.encode()).hexdigest()[:8], 16)
     assert stretch(session, 0) == before
     assert len({stretch(session, s) for s in range(5)}) == 5
+
+
+@pytest.mark.skipif(not available("flite"), reason="flite is not installed")
+def test_the_deployed_kiosk_in_babble_hears_a_patients_answers(tmp_path: Path) -> None:
+    """The whole kiosk as deployed (barge-in on) in a pharmacy's babble at 15 dB, a
+    self-care patient answering every question: an utterance of babble was under way
+    whenever the kiosk fell silent, the patient's answer ran on inside it and was let go
+    as something said over the kiosk's voice, and the session ended in "Call 911" on
+    what the babble made of the turns that followed."""
+    from tests.pharmacy import TUNE_VOICES, LivePharmacy
+
+    voice, rate = TUNE_VOICES[0]
+    p = LivePharmacy(tmp_path, barge_in=True)
+    try:
+        out = p.session(VIGNETTES["s_desk_three_days"], voice, rate, False, 15.0, "A")
+    finally:
+        p.kiosk.voice.close()
+    assert out.ending == "guidance"
+    assert out.spoken != "emergency"
+    assert out.trace[0][2]  # the answer to the open question was heard, not let go
