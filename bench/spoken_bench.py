@@ -24,6 +24,15 @@ counts. Run:
 
 Results go to stdout as a Markdown table and to ``--json`` if given.
 
+``--kiosk`` chooses what is driven: ``turns`` (the default, and every figure before
+2026-12-05) feeds each listen turn its answer with a moment of noise before it;
+``half-duplex`` and ``barge-in`` run the whole kiosk (``VoiceKiosk.converse``) in the
+stand-in room, saying every sentence in its real voice with its echo coming back and the
+noise going on throughout, the patient answering shortly after each question; with
+``barge-in`` the kiosk also listens over its own voice, as it is deployed
+(tests/pharmacy.py ``LivePharmacy``; pocketsphinx only). The red flag → decision delay
+is not measured there.
+
 One run is one draw: pocketsphinx adapts within a session, so one changed decode carries
 into every later turn, and any change to the voice path flips some sessions either way
 (about 15 % of the held-out 15 dB sessions). ``--seeds 3`` runs every session on three
