@@ -226,6 +226,47 @@ class Outcome:
     """Times the kiosk was cut short while speaking (``LivePharmacy`` with barge-in)."""
 
 
+def outcome(
+    v: dict[str, Any],
+    typed_end: Finish | None,
+    end: Finish | None,
+    voice: Voice,
+    held_out: bool,
+    snr: float | None,
+    recipe: str | None,
+    seed: int,
+    **measured: Any,
+) -> Outcome:
+    """How a spoken session ended, beside how it ended typed."""
+    return Outcome(
+        vignette=v["id"],
+        expect=v["expect"],
+        typed=typed_end.decision.disposition.value if typed_end and typed_end.decision else None,
+        spoken=end.decision.disposition.value if end and end.decision else None,
+        ending=end.ending.value if end else "unfinished",
+        voice=voice.id,
+        held_out=held_out,
+        snr=snr,
+        noise=recipe if snr is not None else None,
+        seed=seed,
+        **measured,
+    )
+
+
+def room_noise(
+    noises: dict[str, Noise], folder: Path, session: str, recipe: str, seed: int
+) -> Noise:
+    """The room's noise for one session, at the session's own stretch of it: whatever
+    ran before it in the worker, runs are repeatable and two runs' sessions pair up (an
+    A/B compares the same patient in the same noise). It used to run on from the
+    previous session, so results moved with the scheduling of the workers."""
+    if recipe not in noises:
+        noises[recipe] = Noise(recipe, folder)
+    noise = noises[recipe]
+    noise.pos = stretch(session, seed) % noise.x.size
+    return noise
+
+
 @dataclass
 class Patient:
     """What the simulated patient says to each question: the vignette's scripted answer,
@@ -258,7 +299,20 @@ class Patient:
         return text
 
 
-class Pharmacy:
+class _Site:
+    """What both stand-in pharmacies keep: the patients' recordings and the room's
+    noises, in ``folder``."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.noises: dict[str, Noise] = {}
+
+    def recording(self, text: str, voice: Voice, rate: int) -> bytes:
+        key = hashlib.sha1(f"{voice.id}|{rate}|{text}".encode()).hexdigest()[:16]
+        return read_wav(said(text, voice, self.folder / f"{key}.wav", rate))
+
+
+class Pharmacy(_Site):
     def __init__(
         self,
         engine_name: str,
@@ -284,12 +338,7 @@ class Pharmacy:
             ListenSettings(),
             today=lambda: TODAY,
         )
-        self.folder = folder
-        self.noises: dict[str, Noise] = {}
-
-    def recording(self, text: str, voice: Voice, rate: int) -> bytes:
-        key = hashlib.sha1(f"{voice.id}|{rate}|{text}".encode()).hexdigest()[:16]
-        return read_wav(said(text, voice, self.folder / f"{key}.wav", rate))
+        super().__init__(folder)
 
     def session(
         self,
@@ -309,14 +358,8 @@ class Pharmacy:
         noise = None
         if snr is not None:
             recipe = recipe or ("B" if held_out else "A")
-            if recipe not in self.noises:
-                self.noises[recipe] = Noise(recipe, self.folder)
-            noise = self.noises[recipe]
-            # Each session hears its own stretch of the room, whatever ran before it in
-            # this worker: runs are repeatable and two runs' sessions pair up (an A/B
-            # compares the same patient in the same noise). It used to run on from the
-            # previous session, so results moved with the scheduling of the workers.
-            noise.pos = stretch(f"{v['id']}|{voice.id}|{snr}", seed) % noise.x.size
+            session = f"{v['id']}|{voice.id}|{snr}"
+            noise = room_noise(self.noises, self.folder, session, recipe, seed)
         self.engine.new_person()  # as VoiceKiosk.session does
         dialog = Dialog(self.c, self.u, TODAY)
         actions = dialog.start()
@@ -353,22 +396,18 @@ class Pharmacy:
             if fin and fin.decision and fin.decision.disposition.value == "emergency":
                 delay = (self.mic.fed - len(self.mic.pcm)) / 2 / SAMPLE_RATE
                 delay += self.kiosk.second_opinion_seconds
-        return Outcome(
-            vignette=v["id"],
-            expect=v["expect"],
-            typed=typed_end.decision.disposition.value
-            if typed_end and typed_end.decision
-            else None,
-            spoken=end.decision.disposition.value if end and end.decision else None,
-            ending=end.ending.value if end else "unfinished",
+        return outcome(
+            v,
+            typed_end,
+            end,
+            voice,
+            held_out,
+            snr,
+            recipe,
+            seed,
             turns=turns,
             confirmations=checks,
             red_flag_delay=delay,
-            voice=voice.id,
-            held_out=held_out,
-            snr=snr,
-            noise=recipe if snr is not None else None,
-            seed=seed,
             trace=trace,
         )
 
@@ -522,7 +561,7 @@ class NoisyRoom(Room):
         return _pcm(_f(pcm) + self.noise.take(length // 2, self.noise_level))
 
 
-class LivePharmacy:
+class LivePharmacy(_Site):
     """Whole sessions as the kiosk lives them: ``VoiceKiosk.converse`` itself, in the
     stand-in room, saying every sentence in its real voice, its echo coming back, the
     pharmacy's noise throughout, and the patient answering shortly after each question.
@@ -531,19 +570,14 @@ class LivePharmacy:
     it is the half-duplex kiosk. (``Pharmacy`` drives only the listen turns.)"""
 
     def __init__(self, folder: Path, barge_in: bool) -> None:
-        self.folder = folder
+        super().__init__(folder)
         self.barge_in = barge_in
         self.room = NoisyRoom(echo=ECHO, limit=1e9)
         self.kiosk = kiosk_in(self.room, barge_in=barge_in)
         if barge_in:
             settle(self.kiosk, self.room)
         self.c, self.u = self.kiosk.c, self.kiosk.understander
-        self.noises: dict[str, Noise] = {}
         self._listen, self._say = self.kiosk.listen, self.kiosk.say
-
-    def recording(self, text: str, voice: Voice, rate: int) -> bytes:
-        key = hashlib.sha1(f"{voice.id}|{rate}|{text}".encode()).hexdigest()[:16]
-        return read_wav(said(text, voice, self.folder / f"{key}.wav", rate))
 
     def session(
         self,
@@ -559,10 +593,8 @@ class LivePharmacy:
         room.noise = None
         if snr is not None:
             recipe = recipe or ("B" if held_out else "A")
-            if recipe not in self.noises:
-                self.noises[recipe] = Noise(recipe, self.folder)
-            room.noise = self.noises[recipe]
-            room.noise.pos = stretch(f"{v['id']}|{voice.id}|{snr}", seed) % room.noise.x.size
+            session = f"{v['id']}|{voice.id}|{snr}"
+            room.noise = room_noise(self.noises, self.folder, session, recipe, seed)
             # the patient's usual level, from a sentence every vignette's patient says
             usual = _f(self.recording("my upper back hurts", voice, rate))
             room.noise_level = float(np.sqrt(np.mean(usual**2) / 10 ** (snr / 10)))
@@ -601,22 +633,18 @@ class LivePharmacy:
             self.kiosk.listen, self.kiosk.say = self._listen, self._say  # type: ignore[method-assign]
             room.forget_before(room.now - 5)
             room.position += SAMPLE_RATE * 2  # a moment between one patient and the next
-        return Outcome(
-            vignette=v["id"],
-            expect=v["expect"],
-            typed=typed_end.decision.disposition.value
-            if typed_end and typed_end.decision
-            else None,
-            spoken=end.decision.disposition.value if end and end.decision else None,
-            ending=end.ending.value if end else "unfinished",
+        return outcome(
+            v,
+            typed_end,
+            end,
+            voice,
+            held_out,
+            snr,
+            recipe,
+            seed,
             turns=turns,
             confirmations=checks,
             red_flag_delay=None,
-            voice=voice.id,
-            held_out=held_out,
-            snr=snr,
-            noise=recipe if snr is not None else None,
-            seed=seed,
             trace=trace,
             cut_short=cuts,
         )
