@@ -4,7 +4,7 @@ A red flag in the partial hypotheses is acted on before the sentence ends once i
 stable (``StablePartial``) and the independent decode already carries it too. One that
 decode does not carry waits for the whole sentence, which is usually the better
 reading. But the whole sentence can lose it: "I fell off a ladder" over the kiosk's
-read-back was "i fell off" in the partials, block after block, and "i feel of bladder"
+read-back was "i fell off" in the partials, block after block, and "i feel a full leg are"
 in the end, and the session ended in self-care guidance (bench/barge_in_bench.py,
 flite rms). A nearer voice restarting the utterance (endpointer.py) drops what came
 before it the same way. A red flag heard is never lost for a better reading that lacks
