@@ -60,9 +60,11 @@ class KioskConfig(BaseSettings):
         40.0, ge=10.0, le=600.0, description="seconds of silence after which the session ends"
     )
     barge_in: bool = Field(
-        True,
+        False,
         description="listen while speaking, through the echo canceller, for red flags "
-        "and stop/repeat/slower (false: half-duplex)",
+        "and stop/repeat/slower; off by default: in a pharmacy's babble the room heard "
+        "over the kiosk's voice cut it short as red flags (README, 'The whole kiosk in "
+        "a noisy pharmacy')",
     )
     language: str = Field("en", pattern=r"^[a-z]{2}(-[a-z]{2})?$", description="prompt catalogue")
     state_dir: Path = Field(Path("/var/lib/kiosk"), description="where the outcome log lives")

@@ -70,7 +70,9 @@ def emergency_seconds() -> float:
     return Voice_(rate=140, spoken=CAT.spoken).render(text).seconds
 
 
-def session_in_a_room(tmp_path: Path, pcm: bytes) -> tuple[subprocess.CompletedProcess[str], Path]:
+def session_in_a_room(
+    tmp_path: Path, pcm: bytes, barge_in: bool = False
+) -> tuple[subprocess.CompletedProcess[str], Path]:
     """One `kiosk run` session hearing ``pcm`` (16 kHz) through the microphone, fed
     through a named pipe at the pace of speech: the file plugin would start a file again
     at every listen turn; the pipe carries on where it left off, as a room does. Then
@@ -90,6 +92,7 @@ def session_in_a_room(tmp_path: Path, pcm: bytes) -> tuple[subprocess.CompletedP
     speaker = tmp_path / "speaker.raw"
     conf = write_config(tmp_path, mic.path, speaker)
     env = {**os.environ, "ALSA_CONFIG_PATH": str(conf), "KIOSK_STATE_DIR": str(tmp_path / "s")}
+    env["KIOSK_BARGE_IN"] = "true" if barge_in else "false"  # off by default
     try:
         return one_session(env, timeout=300), speaker
     finally:
@@ -188,7 +191,7 @@ def test_a_red_flag_said_over_the_greeting_is_heard_through_the_real_devices(
     # canceller had settled.
     again = bytes(SAMPLE_RATE * 2) + words
     pcm = bytes(SAMPLE_RATE * 2) + hello + gap + words + again + again
-    run, _ = session_in_a_room(tmp_path, pcm)
+    run, _ = session_in_a_room(tmp_path, pcm, barge_in=True)
     assert run.returncode == 0, run.stderr
     assert "cut short while speaking: red_flag" in run.stderr
     assert "breathe" not in run.stderr  # no words said reach the log

@@ -76,7 +76,9 @@ def test_doctor_all_well(tmp_path: Path) -> None:
         say("testing one two three", Voice("flite", "slt"), tmp_path / "t.wav"), tmp_path / "t.raw"
     )
     env, speaker = file_devices(tmp_path, speech.read_bytes())
-    out = run(["doctor"], env)
+    config = tmp_path / "kiosk.toml"
+    config.write_text("barge_in = true\n")  # off by default (README, "Barge-in")
+    out = run(["--config", str(config), "doctor"], env)
     assert out.returncode == 0, out.stdout
     assert "OK   microphone: input level" in out.stdout
     assert "OK   barge-in: on: the kiosk listens while it speaks" in out.stdout
@@ -95,7 +97,7 @@ def test_doctor_says_when_barge_in_is_switched_off(tmp_path: Path) -> None:
 def test_doctor_says_when_the_devices_cannot_play_and_record_at_once(tmp_path: Path) -> None:
     env, _ = file_devices(tmp_path, bytes(44100 * 2 * 2))
     config = tmp_path / "kiosk.toml"
-    config.write_text('output_device = "99"\n')  # no such device: nothing to play on
+    config.write_text('barge_in = true\noutput_device = "99"\n')  # no device to play on
     out = run(["--config", str(config), "doctor"], env)
     assert "OK   barge-in: half-duplex" in out.stdout
 
