@@ -62,7 +62,7 @@ from kiosk.rules import Disposition  # noqa: E402
 from kiosk.understanding import Understander  # noqa: E402
 from kiosk.voice import ListenSettings, VoiceKiosk  # noqa: E402
 from tests.kiosk_process import pick_answer  # noqa: E402
-from tests.pharmacy import Noise, said, stretch  # noqa: E402
+from tests.pharmacy import Noise, NoisyRoom, said, stretch  # noqa: E402
 from tests.room import Echo, Room, RoomClosed, kiosk_in, seconds, settle  # noqa: E402
 from tests.sessions import load_vignettes  # noqa: E402
 from tests.synth import Voice  # noqa: E402
@@ -118,12 +118,10 @@ apart from what overlapping the kiosk's sentences and the recognizer cost."""
 
 
 @dataclass
-class TimedRoom(Room):
-    """The stand-in room, also noting when (wall clock) each block left it and each
-    clip began, to weigh compute against the room's time."""
+class TimedRoom(NoisyRoom):
+    """The stand-in room with a pharmacy's noise, also noting when (wall clock) each
+    block left it and each clip began, to weigh compute against the room's time."""
 
-    noise: Noise | None = None
-    noise_level: float = 0.0
     delivered: list[tuple[float, float]] = field(default_factory=list)
     """(room time at the end of the block, wall clock) for every block heard."""
     started: list[tuple[float, float]] = field(default_factory=list)
@@ -136,14 +134,6 @@ class TimedRoom(Room):
     def _too_late(self) -> None:
         if self.now > self.give_up:
             raise RoomClosed(f"no emergency guidance by {self.give_up:g} s of room time")
-
-    def _audio(self, start: int, length: int) -> bytes:
-        pcm = super()._audio(start, length)
-        if self.noise is None:
-            return pcm
-        x = np.frombuffer(pcm, dtype=np.int16).astype(np.float64)
-        x += self.noise.take(x.size, self.noise_level)
-        return clip16(x).tobytes()
 
     def _note(self, blocks: Iterator[Any]) -> Generator[Any, None, None]:
         try:
