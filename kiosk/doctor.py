@@ -108,7 +108,9 @@ def _barge_in(cfg: config_file.KioskConfig) -> str:
     loads and the devices play and record in one stream (a short silence)."""
     half = "half-duplex, speech over the kiosk's voice is not heard"
     if not cfg.barge_in:
-        return f"{half} (barge_in = false in the config)"
+        if "barge_in" in cfg.model_fields_set:
+            return f"{half} (barge_in = false in the config)"
+        return f"{half} (off by default; barge_in = true turns it on)"
     why = echo_canceller.availability()
     if why:
         return f"{half}: {why}"
