@@ -56,6 +56,7 @@ from kiosk import voice as voice_module  # noqa: E402
 from kiosk.audio import clip16, read_wav  # noqa: E402
 from kiosk.catalogue import load  # noqa: E402
 from kiosk.dialog import Dialog  # noqa: E402
+from kiosk.endpointer import loudness  # noqa: E402
 from kiosk.events import Action, Event, Finish, Heard, Listen, Say  # noqa: E402
 from kiosk.recognizer import SAMPLE_RATE, PocketsphinxEngine  # noqa: E402
 from kiosk.rules import Disposition  # noqa: E402
@@ -258,12 +259,13 @@ def over_voice(
         settle(kiosk, room)
         _time_speech(kiosk, room, speaking)
         yes = phrase_pcm("yes", voice, folder)
+        hello = phrase_pcm("hello", voice, folder)
         for phrase in phrases:
             pcm = phrase_pcm(phrase, voice, folder)
             for moment in MOMENTS:
                 for fraction in FRACTIONS:
                     case = Case(voice.id, phrase, moment, fraction)
-                    _one(kiosk, room, u, c, case, pcm, yes)
+                    _one(kiosk, room, u, c, case, pcm, yes, hello)
                     cases.append(case)
                     print(_line(case), flush=True)
         kiosk.voice.close()
@@ -287,9 +289,17 @@ def _time_speech(kiosk: VoiceKiosk, room: Room, speaking: list[float]) -> None:
 
 
 def _one(
-    kiosk: VoiceKiosk, room: TimedRoom, u: Understander, c: Any, case: Case, pcm: bytes, yes: bytes
+    kiosk: VoiceKiosk,
+    room: TimedRoom,
+    u: Understander,
+    c: Any,
+    case: Case,
+    pcm: bytes,
+    yes: bytes,
+    hello: bytes,
 ) -> None:
     kiosk.engine.new_person()
+    kiosk.person = [loudness(hello)]  # the patient woke the kiosk as loud as they speak
     room.forget_before(room.now - 5)
     if room.noise is not None:
         # Each case hears its own stretch of the room, whatever ran before it: noise

@@ -17,7 +17,12 @@ leaves of the kiosk's own words can be heard as words:
   question, is far likelier the remains of the kiosk's own "... Please say yes or no"
   than an answer to a question not yet finished;
 * to cut the kiosk short it must be a sign the kiosk is not naming as it speaks; one
-  it is naming is kept and checked if the person says nothing after (``over_voice``).
+  it is naming is kept and checked if the person says nothing after (``over_voice``);
+* it must be said by the person at the kiosk, not the room behind them: an utterance
+  far quieter than they have spoken this session (``from_the_room``) cuts nothing, and a
+  red flag in it is kept, as a named one is (kiosk/nearness.py; with barge-in on and
+  no such rule, babble heard over the kiosk's voice as red flags, "... i fell", cut it
+  short and sent every non-emergency patient of a held-out voice to 911).
 
 Pure: the caller hands in both decodes, the dialog's red-flag test and the understanding.
 """
@@ -43,6 +48,14 @@ class Interruption(StrEnum):
     """A red flag for a sign the kiosk is naming as it speaks: no reason to cut it short
     (it may be its own words coming back), but not lost either. Kept, and checked
     ("Did you mention...?") if the listen turn that follows hears nothing."""
+    room = "room"
+    """A red flag in a voice far quieter than the person at the kiosk (``from_the_room``):
+    kept as a named one is, never cut for."""
+
+    @property
+    def cuts(self) -> bool:
+        """Does it cut the kiosk short (the others are kept, to check later)?"""
+        return self not in (Interruption.named, Interruption.room)
 
 
 OVER_VOICE = {
@@ -73,12 +86,15 @@ def over_voice(
     red_flag_in: Callable[[str], bool],
     read: Reader,
     saying: tuple[str, ...] = (),
+    room: bool = False,
 ) -> tuple[Interruption, Heard] | None:
     """Does what was heard over the kiosk's voice cut it short, why, and what goes to
     the dialog? ``heard.second`` is the other decode of the same audio ("" on an engine
     with only one); ``red_flag_in`` is the dialog's test at this moment, ``read`` the
     understanding with no question in mind, and ``saying`` the sentences the kiosk was
-    saying meanwhile.
+    saying meanwhile; ``room`` says it was heard far quieter than the person at the
+    kiosk speaks (kiosk/nearness.py ``from_the_room``): then nothing in it cuts the
+    kiosk short, and a red flag in it is ``room``, kept.
 
     A red flag cuts the kiosk short only for a sign those sentences do not name. What
     is left of the kiosk's own voice after the canceller is its own words, and it asks
@@ -94,11 +110,13 @@ def over_voice(
     for text, other in ((heard.text, heard.second), (heard.second, heard.text)):
         if not text.strip() or not red_flag_in(text) or not signs(text, read):
             continue
-        if signs(text, read) - own:
+        if signs(text, read) - own and not room:
             first = heard if text == heard.text else Heard(text, spoken=True, second=other)
             return Interruption.red_flag, first
         kept = kept or Heard(text, spoken=True)  # no second opinion: always checked
     command = read(heard.text).command
-    if command in OVER_VOICE:
+    if command in OVER_VOICE and not room:
         return OVER_VOICE[command], heard
-    return (Interruption.named, kept) if kept else None
+    if kept is None:
+        return None
+    return (Interruption.room if room else Interruption.named), kept

@@ -43,6 +43,18 @@ def level_db(frame: bytes) -> float:
     return float(10.0 * np.log10(np.mean(x * x) + 1.0)) if x.size else 0.0
 
 
+def loudness(pcm: bytes, frame_bytes: int = 640) -> float:
+    """How loud an utterance (or a word) was: the 90th percentile of its 20 ms frames'
+    levels (its loud syllables, not its pauses), in dB as ``level_db``; 0.0 for none."""
+    x = np.frombuffer(pcm[: len(pcm) // 2 * 2], dtype=np.int16).astype(np.float64)
+    if not x.size:
+        return 0.0
+    n = frame_bytes // 2
+    x = np.pad(x, (0, -x.size % n)).reshape(-1, n)  # the last frame padded with silence
+    levels = 10.0 * np.log10(np.mean(x * x, axis=1) + 1.0)
+    return float(np.percentile(levels, 90))
+
+
 NEARER = 4
 """Frames of a start window (0.3 s) far louder than the utterance so far that mean
 someone nearer began: a synthesized voice 15 dB over babble had runs of 3-8 such frames

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from kiosk.endpointer import Endpointer
+from kiosk.endpointer import Endpointer, loudness
 
 SAMPLE_RATE = 16_000
 BLOCK_SECONDS = 0.2
@@ -68,6 +68,35 @@ class Endpointing:
 class Word:
     text: str
     conf: float
+    loudness: float | None = None
+    """How loud the word was heard (dB, endpointer.py ``loudness``); None where the
+    engine does not place its words in the audio."""
+
+
+def words_louder_than(words: Iterable[Word], level: float) -> str:
+    """The words heard at least ``level`` dB loud (and those of unknown loudness)."""
+    return " ".join(w.text for w in words if w.loudness is None or w.loudness >= level)
+
+
+FRAME_BYTES = SAMPLE_RATE // 100 * 2
+"""Bytes of one 10 ms frame: pocketsphinx places words in 10 ms frames."""
+
+
+def _placed_words(decoder: object, audio: bytes) -> tuple[Word, ...]:
+    """pocketsphinx's current hypothesis (partial or final) as words, each with its
+    loudness in ``audio`` (what the decoder was fed in this utterance)."""
+    logmath = decoder.logmath  # type: ignore[attr-defined]
+    # seg() is None, not empty, when the search found no path (an hour of chatter at
+    # the idle kiosk crashed the kiosk here once)
+    return tuple(
+        Word(
+            seg.word.split("(")[0],
+            float(logmath.exp(seg.prob)),
+            loudness(audio[seg.start_frame * FRAME_BYTES : (seg.end_frame + 1) * FRAME_BYTES]),
+        )
+        for seg in decoder.seg() or ()  # type: ignore[attr-defined]
+        if not seg.word.startswith(("<", "["))
+    )
 
 
 @dataclass(frozen=True)
@@ -92,10 +121,21 @@ class Recognition(Protocol):
         """Is someone in the middle of saying something (an utterance begun, not over)?
         A turn cut off here would cut the sentence in two."""
 
-    def second_opinion(self) -> str:
+    @property
+    def loudness(self) -> float:
+        """How loud the speech of this utterance was (endpointer.py ``loudness``): the
+        person at the kiosk is louder than the room behind them."""
+
+    def said_louder_than(self, level: float) -> str:
+        """The latest hypothesis (partial or final) without the words heard quieter than
+        ``level`` dB: another voice's, further off (kiosk/nearness.py says how quiet).
+        An engine that cannot place a word in the audio keeps it."""
+
+    def second_opinion(self, louder_than: float | None = None) -> str:
         """An independent decode of the speech heard so far in this turn, without the
-        turn's grammar ("" when the engine has none to give). The dialog compares it
-        with the hypothesis before acting on a red flag; the audio stays in memory."""
+        turn's grammar ("" when the engine has none to give), without its words heard
+        quieter than ``louder_than`` dB. The dialog compares it with the hypothesis
+        before acting on a red flag; the audio stays in memory."""
 
 
 class Engine(Protocol):
@@ -168,7 +208,9 @@ class VoskEngine:
         return VoskRecognition(rec, follower)
 
     def _free_recognizer(self) -> object:
-        return self._vosk.KaldiRecognizer(self.model, SAMPLE_RATE)
+        rec = self._vosk.KaldiRecognizer(self.model, SAMPLE_RATE)
+        rec.SetWords(True)  # placed in the audio, so the room's words can be left out
+        return rec
 
     def _free_decode(self, pcm: bytes) -> str:
         """The free decode of one finished turn's audio (its second opinion)."""
@@ -214,24 +256,29 @@ class VoskFollower:
     make: Callable[[], object]
     _rec: object | None = None
     _fed: int = 0
-    _said: list[str] = field(default_factory=list)
-    """What the free recognizer's own endpoints closed, in order."""
-    _final: str | None = None
+    _said: list[tuple[Word, ...]] = field(default_factory=list)
+    """What the free recognizer's own endpoints closed, in order, placed in the audio."""
+    _final: tuple[Word, ...] | None = None
 
-    def opinion(self, heard: bytes, over: bool) -> str:
-        """``heard`` is the turn's whole audio so far (it only grows)."""
+    def opinion(self, heard: bytes, over: bool, louder_than: float | None = None) -> str:
+        """``heard`` is the turn's whole audio so far (it only grows); words heard
+        quieter than ``louder_than`` dB are left out (not the partial result's last
+        words: Vosk does not place those)."""
+        level = -float("inf") if louder_than is None else louder_than
         if self._final is not None:
-            return self._final
+            return words_louder_than(self._final, level)
         rec = self._rec = self._rec or self.make()
         if rec.AcceptWaveform(heard[self._fed :]):  # type: ignore[attr-defined]
-            self._said.append(_vosk_text(rec.Result(), "text"))  # type: ignore[attr-defined]
+            self._said.append(_vosk_final(rec.Result(), heard).words)  # type: ignore[attr-defined]
         self._fed = len(heard)
         if over:
-            self._said.append(_vosk_text(rec.FinalResult(), "text"))  # type: ignore[attr-defined]
-            self._rec, self._final = None, " ".join(t for t in self._said if t)
-            return self._final
+            final = _vosk_final(rec.FinalResult(), heard)  # type: ignore[attr-defined]
+            self._said.append(final.words)
+            self._rec, self._final = None, tuple(w for said in self._said for w in said)
+            return words_louder_than(self._final, level)
         partial = _vosk_text(rec.PartialResult(), "partial")  # type: ignore[attr-defined]
-        return " ".join(t for t in [*self._said, partial] if t)
+        closed = [words_louder_than(said, level) for said in self._said]
+        return " ".join(t for t in [*closed, partial] if t)
 
 
 def _vosk_text(raw: str, key: str) -> str:
@@ -246,15 +293,25 @@ class VoskRecognition:
     done: bool = False
     _heard: bytearray = field(default_factory=bytearray)
     _partial: bool = False
+    _latest: Hypothesis = Hypothesis("")
 
     def accept(self, pcm: bytes) -> Hypothesis | None:
         self._heard += pcm
         if self.rec.AcceptWaveform(pcm):  # type: ignore[attr-defined]
             self.done, self._partial = True, False
-            return _vosk_final(self.rec.Result())  # type: ignore[attr-defined]
+            return self._final(self.rec.Result())  # type: ignore[attr-defined]
         partial = _vosk_text(self.rec.PartialResult(), "partial")  # type: ignore[attr-defined]
-        self._partial = bool(partial)
+        self._partial, self._latest = bool(partial), Hypothesis(partial)
         return Hypothesis(partial) if partial else None
+
+    def _final(self, raw: str) -> Hypothesis:
+        self._latest = _vosk_final(raw, bytes(self._heard))
+        return self._latest
+
+    def said_louder_than(self, level: float) -> str:
+        # a partial result's words are not placed: all kept
+        latest = self._latest
+        return words_louder_than(latest.words, level) if latest.final else latest.text
 
     @property
     def in_speech(self) -> bool:
@@ -262,22 +319,36 @@ class VoskRecognition:
 
     def finish(self) -> Hypothesis:
         self.done = True
-        return _vosk_final(self.rec.FinalResult())  # type: ignore[attr-defined]
+        return self._final(self.rec.FinalResult())  # type: ignore[attr-defined]
 
-    def second_opinion(self) -> str:
+    @property
+    def loudness(self) -> float:
+        return loudness(bytes(self._heard))  # (the whole turn: Vosk marks no speech)
+
+    def second_opinion(self, louder_than: float | None = None) -> str:
         if self.follower is None or not self._heard:
             return ""
-        return self.follower.opinion(bytes(self._heard), over=self.done)
+        return self.follower.opinion(bytes(self._heard), self.done, louder_than)
 
 
-def _vosk_final(raw: str) -> Hypothesis:
+def _vosk_final(raw: str, audio: bytes = b"") -> Hypothesis:
+    """A Vosk result; its words placed in ``audio`` (the recognizer's whole input) by
+    the times Vosk gives them (``SetWords``)."""
     data = json.loads(raw)
     words = tuple(
-        Word(w["word"], float(w.get("conf", 1.0)))
+        Word(
+            w["word"],
+            float(w.get("conf", 1.0)),
+            _loudness_between(audio, w["start"], w["end"]) if audio and "end" in w else None,
+        )
         for w in data.get("result", [])
         if w["word"] != "[unk]"
     )
     return Hypothesis(_clean(data.get("text", "")), words, final=True)
+
+
+def _loudness_between(audio: bytes, start: float, end: float) -> float:
+    return loudness(audio[int(start * SAMPLE_RATE) * 2 : int(end * SAMPLE_RATE) * 2])
 
 
 # --- pocketsphinx -----------------------------------------------------------------------
@@ -408,12 +479,25 @@ class FreeFollower:
     decoder: object
     _fed: int = 0
     _open: bool = False
-    _final: str | None = None
+    _final: tuple[str, tuple[Word, ...]] | None = None
+    """Once the turn is over: its text, and its words placed in the audio."""
 
-    def opinion(self, speech: bytes, over: bool) -> str:
-        """``speech`` is the turn's whole speech so far (it only grows)."""
+    def opinion(self, speech: bytes, over: bool, louder_than: float | None = None) -> str:
+        """``speech`` is the turn's whole speech so far (it only grows); words heard
+        quieter than ``louder_than`` dB are left out."""
+        if self._final is None:
+            self._decode(speech, over)
         if self._final is not None:
-            return self._final
+            text, words = self._final
+        else:
+            hyp = self.decoder.hyp()  # type: ignore[attr-defined]
+            text = _clean(hyp.hypstr) if hyp else ""
+            if louder_than is None or not text:
+                return text
+            words = _placed_words(self.decoder, speech)
+        return text if louder_than is None else words_louder_than(words, louder_than)
+
+    def _decode(self, speech: bytes, over: bool) -> None:
         d = self.decoder
         if not self._open:
             d.start_utt()  # type: ignore[attr-defined]
@@ -423,17 +507,15 @@ class FreeFollower:
         d.process_raw(speech[self._fed :], False, False)  # type: ignore[attr-defined]
         self._fed = len(speech)
         if over:
-            self.close()
-        hyp = d.hyp()  # type: ignore[attr-defined]
-        text = _clean(hyp.hypstr) if hyp else ""
-        if over:
-            self._final = text
-        return text
+            self._open = False
+            d.end_utt()  # type: ignore[attr-defined]
+            hyp = d.hyp()  # type: ignore[attr-defined]
+            self._final = (_clean(hyp.hypstr) if hyp else "", _placed_words(d, speech))
 
     def close(self) -> None:
         """End the utterance (an abandoned turn's opinion is "" from now on)."""
         if self._final is None:
-            self._final = ""
+            self._final = ("", ())
         if self._open:
             self._open = False
             self.decoder.end_utt()  # type: ignore[attr-defined]
@@ -452,6 +534,8 @@ class PocketsphinxRecognition:
     _seconds: float = 0.0
     _speech_seconds: float = 0.0
     _restarts: int = 0
+    _words: tuple[Word, ...] = ()
+    """The final hypothesis, placed in the audio."""
     done: bool = False
 
     def __post_init__(self) -> None:
@@ -512,10 +596,21 @@ class PocketsphinxRecognition:
     def in_speech(self) -> bool:
         return not self.done and self.endpointer.in_speech
 
-    def second_opinion(self) -> str:
+    @property
+    def loudness(self) -> float:
+        return loudness(bytes(self._speech))
+
+    def said_louder_than(self, level: float) -> str:
+        if self.done:
+            words = self._words
+        else:
+            words = _placed_words(self.decoder, bytes(self._speech)) if self._started else ()
+        return words_louder_than(words, level)
+
+    def second_opinion(self, louder_than: float | None = None) -> str:
         if self.follower is None or not self._speech:
             return ""
-        return self.follower.opinion(bytes(self._speech), over=self.done)
+        return self.follower.opinion(bytes(self._speech), self.done, louder_than)
 
     def _start_again(self) -> None:
         """A nearer voice began (endpointer.py): what was decoded so far was the room's
@@ -545,15 +640,8 @@ class PocketsphinxRecognition:
         d = self.decoder
         d.end_utt()  # type: ignore[attr-defined]
         hyp = d.hyp()  # type: ignore[attr-defined]
-        logmath = d.logmath  # type: ignore[attr-defined]
-        # seg() is None, not empty, when the search found no path (an hour of chatter at
-        # the idle kiosk crashed the kiosk here once)
-        words = tuple(
-            Word(seg.word.split("(")[0], float(logmath.exp(seg.prob)))
-            for seg in d.seg() or ()  # type: ignore[attr-defined]
-            if not seg.word.startswith(("<", "["))
-        )
-        return Hypothesis(_clean(hyp.hypstr) if hyp else "", words, final=True)
+        self._words = _placed_words(d, bytes(self._speech))
+        return Hypothesis(_clean(hyp.hypstr) if hyp else "", self._words, final=True)
 
 
 # --- choosing -----------------------------------------------------------------------------

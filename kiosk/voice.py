@@ -35,8 +35,9 @@ from kiosk.catalogue import Catalogue
 from kiosk.dialog import WALK_AWAY_SILENCES, Dialog
 from kiosk.events import Action, Event, Finish, Heard, Listen, Priority, Say, Silence, SpeakSlower
 from kiosk.grammar import Grammars
+from kiosk.nearness import from_the_room, room_level
 from kiosk.partials import StablePartial, lost_in_final
-from kiosk.recognizer import SAMPLE_RATE, Engine, Recognition
+from kiosk.recognizer import SAMPLE_RATE, Engine, Hypothesis, Recognition
 from kiosk.speech import Clip, Voice
 from kiosk.understanding import Understander, Understanding
 from kiosk.wake import Wake, let_go, wake
@@ -183,6 +184,13 @@ class VoiceKiosk:
         loop stops calling it, and the service watchdog restarts the kiosk."""
         self.duplex, self.canceller = barge_in or (None, None)
         """Both or neither: with them the kiosk listens while it talks (barge-in)."""
+        self.woken_at: float | None = None
+        """How loud the utterance that woke the kiosk was (dB, ``Recognition.loudness``):
+        the first measure of the person's voice in the session it starts."""
+        self.person: list[float] = []
+        """How loud the person at the kiosk has been heard this session (the utterance
+        that woke it, then every listen turn's): a voice far quieter over the kiosk's is
+        the room's (kiosk/nearness.py). In memory, for one session."""
         self.second_opinion_seconds = 0.0
         """Time spent on second opinions so far: it adds to a red flag's response time
         (bench/spoken_bench.py reports it)."""
@@ -199,6 +207,8 @@ class VoiceKiosk:
         """Greet, triage, give guidance. ``first`` is what woke the kiosk: if it
         already carries a red flag, that is dealt with at once, before any greeting."""
         self.engine.new_person()
+        self.person = [] if self.woken_at is None else [self.woken_at]
+        self.woken_at = None
         dialog = self._dialog()
         actions = list(dialog.start())
         if first is not None and dialog.red_flag_in(first.text):
@@ -291,10 +301,11 @@ class VoiceKiosk:
             hyp = recognition.accept(block)
             answered = audio_seconds >= self.settings.carried_answer
             if hyp is not None and hyp.final and (ongoing is None or answered):
-                return watch.final(self._heard(hyp.text, recognition, dialog))
+                return watch.final(self._heard(self._said(hyp, recognition), recognition, dialog))
             if hyp is not None and hyp.final:
-                cut = self._over_voice(self._decoded(hyp.text, recognition), dialog, ongoing)
-                if cut is not None and cut[0] is not Interruption.named:
+                heard = self._decoded(self._said(hyp, recognition), recognition)
+                cut = self._over_voice(heard, dialog, ongoing)
+                if cut is not None and cut[0].cuts:
                     return cut[1]
                 kept = cut[1] if cut is not None else self._lost(watch, dialog, ongoing)
                 recognition, ongoing = self.engine.start(grammar), None
@@ -302,17 +313,17 @@ class VoiceKiosk:
                 continue
             if hyp is not None:
                 heard_speech = True
-                early = watch.early(hyp.text, audio_seconds, recognition)
+                early = watch.early(self._said(hyp, recognition), audio_seconds, recognition)
                 if early is not None and (ongoing is None or answered):
                     return early
                 cut = self._over_voice(early, dialog, ongoing) if early and ongoing else None
-                if cut is not None and cut[0] is not Interruption.named:
+                if cut is not None and cut[0].cuts:
                     return cut[1]
             if not heard_speech and audio_seconds >= self.settings.no_speech_timeout:
                 return kept or Silence()
             if audio_seconds >= limit:
                 break
-        text = recognition.finish().text
+        text = self._said(recognition.finish(), recognition)
         if ongoing is not None and audio_seconds < self.settings.carried_answer:
             cut = self._over_voice(self._decoded(text, recognition), dialog, ongoing)
             return cut[1] if cut is not None else self._lost(watch, dialog, ongoing) or Silence()
@@ -343,21 +354,36 @@ class VoiceKiosk:
                     continue  # still learning the room: what it leaves would be words
                 hyp = now.recognition.accept(clean)
                 if hyp is not None and hyp.final:
-                    cut = self._over_voice(self._decoded(hyp.text, now.recognition), dialog, now)
-                    if cut is not None and cut[0] is not Interruption.named:
+                    heard = self._decoded(self._said(hyp, now.recognition), now.recognition)
+                    cut = self._over_voice(heard, dialog, now)
+                    if cut is not None and cut[0].cuts:
                         return Overheard(cut=cut[1])
                     lost = self._lost(watch, dialog, now)
                     kept = cut[1] if cut is not None else lost or kept
                     now = Overlap(self.engine.start(grammar), (text,))
                 elif hyp is not None:
-                    early = watch.early(hyp.text, audio_seconds, now.recognition)
+                    said = self._said(hyp, now.recognition)
+                    early = watch.early(said, audio_seconds, now.recognition)
                     cut = self._over_voice(early, dialog, now) if early else None
-                    if cut is not None and cut[0] is not Interruption.named:
+                    if cut is not None and cut[0].cuts:
                         return Overheard(cut=cut[1])
         finally:
             playing.close()  # stops the loudspeaker at once if the kiosk was cut short
         going = now if now.recognition.in_speech else None
         return Overheard(ongoing=going, kept=kept or self._lost(watch, dialog, now))
+
+    def _said(self, hyp: Hypothesis, recognition: Recognition) -> str:
+        """What the person at the kiosk said: ``hyp`` without the words heard far quieter
+        than they speak (kiosk/nearness.py), the room's. In 15 dB babble the recognizer
+        joined the room's words to short answers ("no" 81 dB, "feet" 59 dB: "no feet"),
+        and they became checks and red flags ("no i fell")."""
+        level = room_level(self.person)
+        if level is None or not hyp.text:
+            return hyp.text
+        said = recognition.said_louder_than(level)
+        if self.debug_transcripts and said != hyp.text:
+            log.warning("DEBUG TRANSCRIPT the room's words left out of %r", hyp.text)
+        return said
 
     def _decoded(self, text: str, recognition: Recognition) -> Heard:
         """An utterance heard over the kiosk's voice, with its second opinion."""
@@ -373,8 +399,9 @@ class VoiceKiosk:
         and what then goes to the dialog (kiosk/barge_in.py)."""
         if not heard.text:
             return None
-        cut = over_voice(heard, dialog.red_flag_in, self._read_plainly, overlap.saying)
-        if cut is not None and cut[0] is not Interruption.named:
+        room = from_the_room(overlap.recognition.loudness, self.person)
+        cut = over_voice(heard, dialog.red_flag_in, self._read_plainly, overlap.saying, room)
+        if cut is not None and cut[0].cuts:
             log.info("cut short while speaking: %s", cut[0].value)
         return cut
 
@@ -385,8 +412,9 @@ class VoiceKiosk:
         flagged = watch.take()
         if flagged is None:
             return None
-        cut = over_voice(flagged, dialog.red_flag_in, self._read_plainly, overlap.saying)
-        kept = (Interruption.red_flag, Interruption.named)
+        room = from_the_room(overlap.recognition.loudness, self.person)
+        cut = over_voice(flagged, dialog.red_flag_in, self._read_plainly, overlap.saying, room)
+        kept = (Interruption.red_flag, Interruption.named, Interruption.room)
         return cut[1] if cut is not None and cut[0] in kept else None
 
     def _read_plainly(self, said: str) -> Understanding:
@@ -395,12 +423,16 @@ class VoiceKiosk:
 
     def _opinion(self, recognition: Recognition) -> str:
         clock = time.monotonic()
-        second = recognition.second_opinion()
+        second = recognition.second_opinion(room_level(self.person))
         self.second_opinion_seconds += time.monotonic() - clock
         return second
 
     def _heard(self, text: str, recognition: Recognition, dialog: Dialog) -> Heard | Silence:
-        return self._with_opinion(text, recognition, dialog) if text else Silence()
+        """What the listen turn heard (and, if anything, how loud the person speaks)."""
+        if not text:
+            return Silence()
+        self.person.append(recognition.loudness)
+        return self._with_opinion(text, recognition, dialog)
 
     def _with_opinion(self, text: str, recognition: Recognition, dialog: Dialog) -> Heard:
         """What was heard, with the second opinion when the dialog needs one (a red
@@ -439,6 +471,7 @@ class VoiceKiosk:
             said = text if free else second  # the free-vocabulary decode
             what, first = wake(self.c, heard, said, probe.red_flag_in, read, before)
             if what is not Wake.stay_idle:
+                self.woken_at = recognition.loudness
                 return first
             before = let_go(heard, said, probe.red_flag_in, read, before)
 

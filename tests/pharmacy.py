@@ -21,6 +21,7 @@ import numpy as np
 from kiosk.audio import clip16, read_wav
 from kiosk.catalogue import Catalogue, QuestionKind, load
 from kiosk.dialog import Dialog
+from kiosk.endpointer import loudness
 from kiosk.events import Finish, Heard, Listen, Silence
 from kiosk.recognizer import SAMPLE_RATE, Endpointing, load_engine
 from kiosk.symptoms import Answer, Location, Onset, SymptomReport, get_value
@@ -360,7 +361,9 @@ class Pharmacy(_Site):
             recipe = recipe or ("B" if held_out else "A")
             session = f"{v['id']}|{voice.id}|{snr}"
             noise = room_noise(self.noises, self.folder, session, recipe, seed)
-        self.engine.new_person()  # as VoiceKiosk.session does
+        self.engine.new_person()  # as VoiceKiosk.session does, and its measure of the
+        # person's voice starts from what woke the kiosk (the patient's "hello")
+        self.kiosk.person = [loudness(self.recording("hello", voice, rate))]
         dialog = Dialog(self.c, self.u, TODAY)
         actions = dialog.start()
         patient, typed_end = Patient.of(self.c, self.u, v)
@@ -624,6 +627,8 @@ class LivePharmacy(_Site):
 
         self.kiosk.listen, self.kiosk.say = answering, saying  # type: ignore[method-assign]
         room.limit = room.now + 1800  # a session that never ends is a finding, not a hang
+        # the patient woke the kiosk ("hello"), as loud as they speak
+        self.kiosk.woken_at = loudness(self.recording("hello", voice, rate))
         end = None
         try:
             end = self.kiosk.session()

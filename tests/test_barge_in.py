@@ -9,12 +9,14 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from kiosk.audio import read_wav
 from kiosk.barge_in import Interruption, over_voice
 from kiosk.catalogue import load
 from kiosk.dialog import Dialog
+from kiosk.endpointer import loudness
 from kiosk.events import Ending, Finish, Heard, Say
 from kiosk.rules import Disposition
 from kiosk.symptoms import Answer, Location, get_value
@@ -151,6 +153,30 @@ def test_anything_else_over_the_kiosks_voice_is_let_go(
     assert cut(at_turn(understander), understander, text, second) is None
 
 
+@pytest.mark.parametrize(
+    ("text", "second"),
+    [("i can't breathe", "i can't breathe"), ("stop", "stop"), ("what", "")],
+)
+def test_nothing_the_room_says_over_the_kiosk_cuts_it_short(
+    understander: Understander, text: str, second: str
+) -> None:
+    """The room's babble over the kiosk's voice came out as red flags ("... i fell")
+    and cut it short, sending non-emergency patients to 911; and as "what" (repeat).
+    Far quieter than the person: nothing cuts; a red flag is kept, as a named one is,
+    to be checked if the person says nothing after."""
+    d = at_turn(understander)
+
+    def read(t: str) -> Understanding:
+        return understander(t, expecting=None, today=TODAY)
+
+    got = over_voice(Heard(text, spoken=True, second=second), d.red_flag_in, read, room=True)
+    if d.red_flag_in(text):
+        assert got == (Interruption.room, Heard(text, spoken=True))
+        assert not got[0].cuts
+    else:
+        assert got is None
+
+
 # --- the whole kiosk in a room that answers back -------------------------------------------
 
 ECHO = Echo(delay=0.05, gain_db=-10)
@@ -194,6 +220,29 @@ def test_a_red_flag_said_over_the_greeting_stops_it_and_calls_911(tmp_path: Path
     greeting, answer = room.plays[0], room.plays[1]
     assert greeting[1] < 5.0  # cut short: the greeting alone is over 7 s
     assert 0 < answer[0] - (2.0 + seconds(words)) < 1.0  # and answered within a second
+
+
+@pytest.mark.parametrize(("under_db", "cut"), [(0.0, True), (20.0, False)])
+def test_over_the_greeting_a_red_flag_in_a_far_voice_is_the_rooms(
+    tmp_path: Path, under_db: float, cut: bool
+) -> None:
+    """Someone across the pharmacy ("I can't breathe", 20 dB under the patient who woke
+    the kiosk) does not cut the greeting short; the patient, at their own level, does.
+    The greeting was cut short by the far voice before the rule (kiosk/barge_in.py
+    ``from_the_room``)."""
+    hello = patient("hello", tmp_path)
+    words = np.frombuffer(patient("I can't breathe", tmp_path), dtype=np.int16)
+    far = (words * 10 ** (-under_db / 20)).astype(np.int16).tobytes()
+    room = Room(echo=ECHO, limit=200)
+    room.say_at(2.0, far)
+    room.replies = [patient("my upper back hurts", tmp_path)]  # then nothing more
+    k = kiosk(room)
+    k.woken_at = loudness(hello)
+    end = run(room, k)
+    greeting = k.voice.render(CAT.say("greeting")).seconds
+    assert (room.plays[0][1] < greeting - 0.5) is cut
+    emergency = end.decision is not None and end.decision.disposition is Disposition.emergency
+    assert emergency is cut
 
 
 def test_half_duplex_the_same_red_flag_is_lost(tmp_path: Path) -> None:

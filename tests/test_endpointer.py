@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from kiosk.endpointer import Endpointer, level_db
+from kiosk.endpointer import Endpointer, level_db, loudness
 
 FRAME = 0.03  # seconds, as pocketsphinx's Vad at 16 kHz
 N = 480  # samples per frame
@@ -81,6 +81,16 @@ def test_the_speaker_getting_quieter_is_still_the_speaker() -> None:
 def test_level_of_a_frame() -> None:
     assert level_db(frame(0)) == 0.0
     assert abs(level_db(frame(1000)) - level_db(frame(100)) - 20.0) < 0.5
+
+
+def test_loudness_is_the_loud_syllables_not_the_pauses() -> None:
+    """An utterance two-thirds pauses is as loud as its words; one said 20 dB quieter
+    (a voice further off) is 20 dB less loud."""
+    near = b"".join([frame(3000), frame(0), frame(0)] * 20)
+    far = b"".join([frame(300), frame(0), frame(0)] * 20)
+    assert abs(loudness(near) - level_db(frame(3000))) < 0.5
+    assert abs(loudness(near) - loudness(far) - 20.0) < 0.5
+    assert loudness(b"") == 0.0
 
 
 def test_a_pause_in_babble_does_not_cut_the_answer_in_two() -> None:
