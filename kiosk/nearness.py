@@ -11,6 +11,12 @@ slt and babble A, bench/barge_in_bench.py and the whole kiosk of bench/spoken_be
 the patient's answers, and red flags said over the kiosk's voice, came out 75-81 dB;
 the babble heard over the kiosk's voice 54-59 dB, and babble words the recognizer
 joined to a patient's short answer 54-64 dB ("no" 81, "feet" 59; "no" 81, "if" 61).
+
+Two uses (kiosk/voice.py): words heard ``ROOM_DB`` or more under the person are left out of what
+they said, beside words at their level (an utterance with nothing at their level is
+kept whole: it may be them, quieter than before, and a rule that dropped it could leave
+a soft-spoken person unheard to the end of the session); and over the kiosk's voice,
+an utterance that far under them cuts nothing short (kiosk/barge_in.py).
 """
 
 from __future__ import annotations
@@ -21,8 +27,9 @@ from collections.abc import Sequence
 ROOM_DB = 10.0
 """How much quieter than the person something said is when it is the room's: over
 twice the spread of the patient's own words measured (75-81 dB), and the room's loudest
-(64 dB) still 5 dB beyond it. A patient whispering a red flag far under their own voice
-goes unheard over the kiosk's voice, as it always did half-duplex."""
+(64 dB) still 5 dB beyond it. A patient whispering a red flag far under their own voice,
+over the kiosk's, does not cut it short: the red flag is kept, and checked if they say
+nothing after (half-duplex, it was never heard at all)."""
 
 
 def room_level(person: Sequence[float]) -> float | None:

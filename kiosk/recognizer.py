@@ -74,8 +74,12 @@ class Word:
 
 
 def words_louder_than(words: Iterable[Word], level: float) -> str:
-    """The words heard at least ``level`` dB loud (and those of unknown loudness)."""
-    return " ".join(w.text for w in words if w.loudness is None or w.loudness >= level)
+    """The words heard at least ``level`` dB loud (and those of unknown loudness); all of
+    them if none is: with nothing said at that level there is nothing to tell apart
+    (someone speaking quieter than before is still heard)."""
+    words = tuple(words)
+    loud = [w.text for w in words if w.loudness is None or w.loudness >= level]
+    return " ".join(loud if loud else [w.text for w in words])
 
 
 FRAME_BYTES = SAMPLE_RATE // 100 * 2
@@ -128,14 +132,15 @@ class Recognition(Protocol):
 
     def said_louder_than(self, level: float) -> str:
         """The latest hypothesis (partial or final) without the words heard quieter than
-        ``level`` dB: another voice's, further off (kiosk/nearness.py says how quiet).
-        An engine that cannot place a word in the audio keeps it."""
+        ``level`` dB beside words at least that loud: another voice's, further off
+        (kiosk/nearness.py says how quiet). An engine that cannot place a word in the
+        audio keeps it; nothing that loud, all are kept."""
 
     def second_opinion(self, louder_than: float | None = None) -> str:
         """An independent decode of the speech heard so far in this turn, without the
         turn's grammar ("" when the engine has none to give), without its words heard
-        quieter than ``louder_than`` dB. The dialog compares it with the hypothesis
-        before acting on a red flag; the audio stays in memory."""
+        quieter than ``louder_than`` dB (as ``said_louder_than``). The dialog compares
+        it with the hypothesis before acting on a red flag; the audio stays in memory."""
 
 
 class Engine(Protocol):
@@ -277,8 +282,8 @@ class VoskFollower:
             self._rec, self._final = None, tuple(w for said in self._said for w in said)
             return words_louder_than(self._final, level)
         partial = _vosk_text(rec.PartialResult(), "partial")  # type: ignore[attr-defined]
-        closed = [words_louder_than(said, level) for said in self._said]
-        return " ".join(t for t in [*closed, partial] if t)
+        closed = words_louder_than([w for said in self._said for w in said], level)
+        return " ".join(t for t in [closed, partial] if t)
 
 
 def _vosk_text(raw: str, key: str) -> str:

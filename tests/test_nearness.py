@@ -22,7 +22,7 @@ from kiosk.endpointer import loudness
 from kiosk.events import Heard, Listen
 from kiosk.grammar import Grammars
 from kiosk.nearness import ROOM_DB, from_the_room, room_level
-from kiosk.recognizer import Hypothesis, PocketsphinxEngine, Recognition
+from kiosk.recognizer import Hypothesis, PocketsphinxEngine, Recognition, Word, words_louder_than
 from kiosk.understanding import Understander
 from tests.room import Room, gain, kiosk_in, quiet
 from tests.synth import Voice, available, say
@@ -41,6 +41,14 @@ def test_the_room_is_far_quieter_than_the_person_at_the_kiosk() -> None:
     # one answer heard at the room's level (they said nothing; babble was decoded)
     # does not lower the measure of the person
     assert room_level([78.0, 59.0, 77.0]) == 77.0 - ROOM_DB
+
+
+def test_words_far_quieter_are_left_out_beside_words_at_the_persons_level() -> None:
+    no, feet = Word("no", 1.0, 81.0), Word("feet", 1.0, 59.0)
+    assert words_louder_than([no, feet], 71.0) == "no"
+    # nothing at their level: kept whole (the person, quieter than before, or the room)
+    assert words_louder_than([Word("my", 1.0, 62.0), feet], 71.0) == "my feet"
+    assert words_louder_than([Word("yes", 1.0), feet], 71.0) == "yes"  # not placed: kept
 
 
 needs_flite = pytest.mark.skipif(not available("flite"), reason="flite is not installed")
@@ -85,6 +93,18 @@ def test_the_recognizer_leaves_out_words_heard_far_quieter(
         assert "cough" in said and said == hyp.text
     else:
         assert said == "no" and second.split()[0] in ("no", "know") and "cough" not in second
+
+
+@needs_flite
+def test_an_utterance_with_nothing_at_the_persons_level_is_kept_whole(tmp_path: Path) -> None:
+    """The person, quieter than before (or the room alone): nothing to tell apart, so
+    nothing is left out. Dropping it all would leave a soft-spoken person unheard."""
+    far = _speech("I coughed up blood", OTHER, tmp_path)
+    r, hyp = _decode(quiet(0.3) + gain(far, -15.0) + quiet(2.0))
+    level = loudness(_speech("no", PATIENT, tmp_path)) - ROOM_DB
+    assert hyp.text and all(w.loudness is not None and w.loudness < level for w in hyp.words)
+    assert r.said_louder_than(level) == hyp.text
+    assert r.second_opinion(level) == r.second_opinion()
 
 
 @needs_flite
