@@ -85,23 +85,21 @@ def test_doctor_all_well(tmp_path: Path) -> None:
     assert speaker.stat().st_size > 44100  # the test sentence was played
 
 
-def test_doctor_says_when_barge_in_is_switched_off(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("setting", "why"),
+    [
+        ("barge_in = false\n", "(barge_in = false in the config)"),
+        # not set anywhere: it said "barge_in = false in the config", which was not so
+        ("", "(off by default; barge_in = true turns it on)"),
+    ],
+)
+def test_doctor_says_why_barge_in_is_off(tmp_path: Path, setting: str, why: str) -> None:
     env, _ = file_devices(tmp_path, bytes(44100 * 2 * 2))
     config = tmp_path / "kiosk.toml"
-    config.write_text("barge_in = false\n")
+    config.write_text(setting)
     out = run(["--config", str(config), "doctor"], env)
     assert "OK   barge-in: half-duplex, speech over the kiosk's voice is not heard" in out.stdout
-    assert "(barge_in = false in the config)" in out.stdout
-
-
-def test_doctor_says_barge_in_is_off_by_default(tmp_path: Path) -> None:
-    """Not set anywhere: it said "barge_in = false in the config", which was not so."""
-    env, _ = file_devices(tmp_path, bytes(44100 * 2 * 2))
-    config = tmp_path / "kiosk.toml"
-    config.write_text("")
-    out = run(["--config", str(config), "doctor"], env)
-    assert "OK   barge-in: half-duplex" in out.stdout
-    assert "(off by default; barge_in = true turns it on)" in out.stdout
+    assert why in out.stdout
 
 
 def test_doctor_says_when_the_devices_cannot_play_and_record_at_once(tmp_path: Path) -> None:
