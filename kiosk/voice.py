@@ -102,7 +102,8 @@ class Overheard:
     cut: Heard | None = None
     """What cut it short, for the dialog."""
     ongoing: Overlap | None = None
-    """An utterance still going on when it fell silent."""
+    """An utterance of the person's still going on when it fell silent (the room's is
+    not carried into the turn: it would swallow the answer said into it)."""
     kept: Heard | None = None
     """A red flag for a sign it was naming: checked if the listen turn hears nothing."""
 
@@ -334,8 +335,8 @@ class VoiceKiosk:
     ) -> Overheard:
         """Say ``text`` (rendered as ``clip``) with the microphone open behind the echo
         canceller (barge-in): returns what cut the kiosk short (kiosk/barge_in.py
-        decides what does; playback stops at once), or else the utterance still going on
-        when the kiosk fell silent, for the listen turn to carry on. What is heard is
+        decides what does; playback stops at once), or else the person's utterance still
+        going on when the kiosk fell silent, for the listen turn to carry on. What is heard is
         recognized as an answer to ``upcoming``, the turn the kiosk is asking about."""
         assert self.duplex is not None and self.canceller is not None
         grammar = self.grammars.for_turn(upcoming.turn, upcoming.kind, self.engine.free_recognition)
@@ -344,6 +345,7 @@ class VoiceKiosk:
         now = Overlap(ongoing.recognition if ongoing else self.engine.start(grammar), said)
         watch = _RedFlagWatch(self, dialog)
         audio_seconds = 0.0
+        latest = ""  # the utterance under way, so far
         playing = self.duplex.play_listening(clip.samples, clip.rate)
         try:
             for mic, played in playing:
@@ -360,17 +362,24 @@ class VoiceKiosk:
                         return Overheard(cut=cut[1])
                     lost = self._lost(watch, dialog, now)
                     kept = cut[1] if cut is not None else lost or kept
-                    now = Overlap(self.engine.start(grammar), (text,))
+                    now, latest = Overlap(self.engine.start(grammar), (text,)), ""
                 elif hyp is not None:
-                    said = self._said(hyp, now.recognition)
+                    said = latest = self._said(hyp, now.recognition)
                     early = watch.early(said, audio_seconds, now.recognition)
                     cut = self._over_voice(early, dialog, now) if early else None
                     if cut is not None and cut[0].cuts:
                         return Overheard(cut=cut[1])
         finally:
             playing.close()  # stops the loudspeaker at once if the kiosk was cut short
-        going = now if now.recognition.in_speech else None
-        return Overheard(ongoing=going, kept=kept or self._lost(watch, dialog, now))
+        kept = kept or self._lost(watch, dialog, now)
+        if not now.recognition.in_speech:
+            return Overheard(kept=kept)
+        if from_the_room(now.recognition.loudness, self.person):
+            # The room's talk, going on as the kiosk falls silent, is not carried: the
+            # turn listens afresh, as half-duplex, and a red flag in it so far is kept.
+            room = self._over_voice(Heard(latest, spoken=True), dialog, now)
+            return Overheard(kept=kept or (room[1] if room is not None else None))
+        return Overheard(ongoing=now, kept=kept)
 
     def _said(self, hyp: Hypothesis, recognition: Recognition) -> str:
         """What the person at the kiosk said: ``hyp`` without the words heard far quieter

@@ -17,7 +17,7 @@ from kiosk.barge_in import Interruption, over_voice
 from kiosk.catalogue import load
 from kiosk.dialog import Dialog
 from kiosk.endpointer import loudness
-from kiosk.events import Ending, Finish, Heard, Say
+from kiosk.events import Ending, Finish, Heard, Listen, Say
 from kiosk.rules import Disposition
 from kiosk.symptoms import Answer, Location, get_value
 from kiosk.understanding import Understander, Understanding
@@ -353,3 +353,41 @@ def test_an_answer_begun_over_the_question_and_going_on_is_the_answer(tmp_path: 
     room.say_at(greeting + room.margin + question - 0.4, words)
     end = run(room, k)  # nothing more is said
     assert Location.upper_back in end.report.pain.locations
+
+
+@pytest.mark.parametrize("reply_delay", [0.3, 0.6])
+def test_the_rooms_talk_going_on_as_the_kiosk_falls_silent_does_not_take_the_answer(
+    tmp_path: Path, reply_delay: float
+) -> None:
+    """Someone across the pharmacy (20 dB under the patient) talking over a question's
+    last words and on past them; the patient answers "no" shortly after the question.
+    Their "no" is the answer. The room's utterance used to be carried into the listen
+    turn, the "no" inside it, and judged as something said over the kiosk's voice: let go,
+    the "no" with it, and the turn heard nothing (bench/spoken_bench.py --kiosk barge-in,
+    15 dB babble: every carried utterance at the end of a question was the room's, and
+    the answers lost in them became checks)."""
+    hello = patient("hello", tmp_path)
+    far = np.frombuffer(patient("what time do they close on saturdays", tmp_path), np.int16)
+    far_pcm = (far * 10 ** (-20 / 20)).astype(np.int16).tobytes()
+    room = Room(echo=ECHO, limit=200)
+    k = kiosk(room)
+    k.person = [loudness(hello)]
+    d = Dialog(CAT, k.understander, TODAY)
+    d.start()
+    actions = d.handle(Heard("my upper back hurts"))
+    question = next(a for a in actions if isinstance(a, Say) and "breathing" in a.text)
+    listen = next(a for a in actions[actions.index(question) :] if isinstance(a, Listen))
+    before = [a for a in actions[: actions.index(question)] if isinstance(a, Say)]
+    for a in before:
+        k.say(a)
+    length = k.voice.render(question.text).seconds
+    end = room.now + length + room.margin
+    room.say_at(end - seconds(far_pcm) + 0.8, far_pcm)  # on 0.8 s past the question
+    room.say_at(end + reply_delay, patient("no", tmp_path))
+    try:
+        over = k.say(question, d, listen)
+        event = k.listen(listen, d, over.ongoing)
+    finally:
+        k.voice.close()
+    assert over.cut is None
+    assert isinstance(event, Heard) and event.text in ("no", "nope"), event
