@@ -12,11 +12,14 @@ the patient's answers, and red flags said over the kiosk's voice, came out 75-81
 the babble heard over the kiosk's voice 54-59 dB, and babble words the recognizer
 joined to a patient's short answer 54-64 dB ("no" 81, "feet" 59; "no" 81, "if" 61).
 
-Two uses (kiosk/voice.py): words heard ``ROOM_DB`` or more under the person are left out of what
+Its uses (kiosk/voice.py): words heard ``ROOM_DB`` or more under the person are left out of what
 they said, beside words at their level (an utterance with nothing at their level is
 kept whole: it may be them, quieter than before, and a rule that dropped it could leave
-a soft-spoken person unheard to the end of the session); and over the kiosk's voice,
-an utterance that far under them cuts nothing short (kiosk/barge_in.py).
+a soft-spoken person unheard to the end of the session); a whole utterance that far
+under them does not end a listen turn, but is set aside and is what the turn heard only
+if they say nothing else (in babble the turn opens on the room's talk); over the kiosk's
+voice, such an utterance cuts nothing short (kiosk/barge_in.py), nor is it carried into
+the listen turn when the kiosk falls silent.
 """
 
 from __future__ import annotations

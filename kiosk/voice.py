@@ -288,12 +288,15 @@ class VoiceKiosk:
         counts only if it cuts the kiosk short (kiosk/barge_in.py: an early answer, or
         what the canceller left of the kiosk's voice, is let go), and the turn then
         listens afresh. If it goes on well into the turn (``carried_answer``), it is the
-        person's answer."""
+        person's answer. An utterance far quieter than the person (the room's talk,
+        kiosk/nearness.py) does not end the turn: it is set aside, and is what the turn
+        heard only if they say nothing else."""
         grammar = self.grammars.for_turn(listen.turn, listen.kind, self.engine.free_recognition)
         recognition = ongoing.recognition if ongoing else self.engine.start(grammar)
         watch = _RedFlagWatch(self, dialog)
         heard_speech = ongoing is not None
         kept: Heard | None = None  # a red flag, over the question that named it
+        aside: Heard | None = None  # the room's talk: what was heard, if nothing else is
         audio_seconds = 0.0
         limit = self.settings.no_speech_timeout + self.settings.max_utterance
         for block in self.mic.blocks(stop_after=limit):
@@ -302,7 +305,12 @@ class VoiceKiosk:
             hyp = recognition.accept(block)
             answered = audio_seconds >= self.settings.carried_answer
             if hyp is not None and hyp.final and (ongoing is None or answered):
-                return watch.final(self._heard(self._said(hyp, recognition), recognition, dialog))
+                heard = watch.final(self._heard(self._said(hyp, recognition), recognition, dialog))
+                if ongoing is not None or not self._the_rooms(heard, recognition):
+                    return heard
+                aside = aside or (heard if isinstance(heard, Heard) else None)
+                recognition, heard_speech = self.engine.start(grammar), False
+                continue
             if hyp is not None and hyp.final:
                 heard = self._decoded(self._said(hyp, recognition), recognition)
                 cut = self._over_voice(heard, dialog, ongoing)
@@ -321,14 +329,15 @@ class VoiceKiosk:
                 if cut is not None and cut[0].cuts:
                     return cut[1]
             if not heard_speech and audio_seconds >= self.settings.no_speech_timeout:
-                return kept or Silence()
+                return kept or aside or Silence()
             if audio_seconds >= limit:
                 break
         text = self._said(recognition.finish(), recognition)
         if ongoing is not None and audio_seconds < self.settings.carried_answer:
             cut = self._over_voice(self._decoded(text, recognition), dialog, ongoing)
             return cut[1] if cut is not None else self._lost(watch, dialog, ongoing) or Silence()
-        return watch.final(self._heard(text, recognition, dialog))
+        heard = watch.final(self._heard(text, recognition, dialog))
+        return aside if isinstance(heard, Silence) and aside is not None else heard
 
     def say_listening(
         self, text: str, clip: Clip, upcoming: Listen, dialog: Dialog, over: Overheard
@@ -437,11 +446,22 @@ class VoiceKiosk:
         return second
 
     def _heard(self, text: str, recognition: Recognition, dialog: Dialog) -> Heard | Silence:
-        """What the listen turn heard (and, if anything, how loud the person speaks)."""
+        """What the listen turn heard (and, if anything, how loud the person speaks: the
+        room's talk does not count)."""
         if not text:
             return Silence()
-        self.person.append(recognition.loudness)
+        if not from_the_room(recognition.loudness, self.person):
+            self.person.append(recognition.loudness)
         return self._with_opinion(text, recognition, dialog)
+
+    def _the_rooms(self, heard: Heard | Silence, recognition: Recognition) -> bool:
+        """Is this utterance of the listen turn the room's talk, set aside while the turn
+        goes on (kiosk/nearness.py)? In babble the turn opens on it, and it ended the turn
+        before the person answered. A red flag in it is set aside too, as one over the
+        kiosk's voice is kept (kiosk/barge_in.py): the room's grammar-decoded babble came
+        out as red flags ("a few fine couldn't wee water" for "did you find the shampoo
+        you wanted"); it goes to the dialog only if the person says nothing else."""
+        return isinstance(heard, Heard) and from_the_room(recognition.loudness, self.person)
 
     def _with_opinion(self, text: str, recognition: Recognition, dialog: Dialog) -> Heard:
         """What was heard, with the second opinion when the dialog needs one (a red

@@ -24,6 +24,7 @@ from kiosk.grammar import Grammars
 from kiosk.nearness import ROOM_DB, from_the_room, room_level
 from kiosk.recognizer import Hypothesis, PocketsphinxEngine, Recognition, Word, words_louder_than
 from kiosk.understanding import Understander
+from kiosk.voice import ListenSettings
 from tests.room import Room, gain, kiosk_in, quiet
 from tests.synth import Voice, available, say
 
@@ -128,3 +129,50 @@ def test_a_far_voice_after_the_answer_is_not_the_patients(tmp_path: Path) -> Non
     assert isinstance(event, Heard) and event.text == "no"
     assert not d.red_flag_in(event.text) and not d.red_flag_in(event.second)
     assert np.isclose(k.person[-1], loudness(_speech("no", PATIENT, tmp_path)), atol=3.0)
+
+
+@needs_flite
+@pytest.mark.parametrize("words", ["did you find the shampoo you wanted", "I coughed up blood"])
+def test_the_rooms_talk_before_the_answer_does_not_end_the_turn(tmp_path: Path, words: str) -> None:
+    """Someone across the room (15 dB under the patient) talks as the turn opens; the
+    patient says "no" a moment after. The turn goes on past the room's utterance, and
+    the answer is "no". Before, the room's utterance ended the turn: small talk became
+    an answer the kiosk could not read (the question asked again, the patient's "no"
+    lost), a red flag in it a check. In 15 dB babble a turn opening on the room's talk
+    is the rule (bench/spoken_bench.py --kiosk), and half the turns of a session were
+    asked twice."""
+    far = gain(_speech(words, OTHER, tmp_path), -15.0)
+    room = Room(limit=60)
+    room.say_at(0.0, far + quiet(1.2) + _speech("no", PATIENT, tmp_path))
+    k = kiosk_in(room)
+    u = Understander(CAT)
+    d = Dialog(CAT, u, TODAY)
+    d.start()
+    listen = next(a for a in d.handle(Heard("my upper back hurts")) if isinstance(a, Listen))
+    k.person = [loudness(_speech("hello", PATIENT, tmp_path))]  # as the session began
+    try:
+        event = k.listen(listen, d)
+    finally:
+        k.voice.close()
+    assert isinstance(event, Heard) and event.text == "no", event
+    assert len(k.person) == 2  # the room's utterance was not taken for the person's level
+
+
+@needs_flite
+def test_the_rooms_talk_is_what_was_heard_if_nobody_else_speaks(tmp_path: Path) -> None:
+    """Nothing at the person's level in the whole turn: what the room said is what the
+    turn heard (it may be the person, quieter than before), as before the rule."""
+    far = gain(_speech("I coughed up blood", OTHER, tmp_path), -15.0)
+    room = Room(limit=60)
+    room.say_at(0.0, far)
+    k = kiosk_in(room, settings=ListenSettings(no_speech_timeout=4.0))
+    u = Understander(CAT)
+    d = Dialog(CAT, u, TODAY)
+    d.start()
+    listen = next(a for a in d.handle(Heard("my upper back hurts")) if isinstance(a, Listen))
+    k.person = [loudness(_speech("hello", PATIENT, tmp_path))]
+    try:
+        event = k.listen(listen, d)
+    finally:
+        k.voice.close()
+    assert isinstance(event, Heard) and event.text, event
