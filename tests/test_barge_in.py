@@ -391,3 +391,30 @@ def test_the_rooms_talk_going_on_as_the_kiosk_falls_silent_does_not_take_the_ans
         k.voice.close()
     assert over.cut is None
     assert isinstance(event, Heard) and event.text in ("no", "nope"), event
+
+
+def test_a_red_flag_begun_over_a_questions_last_words_in_the_rooms_talk_is_heard_whole(
+    tmp_path: Path,
+) -> None:
+    """As above, with someone across the pharmacy (20 dB under the patient) talking all
+    the while: the room's talk is not carried into the turn, but the patient's red flag,
+    begun in it 0.4 s before the kiosk falls silent, is."""
+    hello = patient("hello", tmp_path)
+    far = np.frombuffer(
+        patient("did you find the shampoo you wanted. they moved the vitamins", tmp_path),
+        np.int16,
+    )
+    far_pcm = (far * 10 ** (-20 / 20)).astype(np.int16).tobytes()
+    words = patient("I coughed up blood", tmp_path)
+    room = Room(echo=ECHO, limit=120)
+    k = kiosk(room)
+    k.woken_at = loudness(hello)
+    greeting = k.voice.render(CAT.say("greeting")).seconds
+    question = k.voice.render(CAT.say("open_question")).seconds
+    at = greeting + room.margin + question - 0.4
+    room.say_at(at - seconds(far_pcm) + 1.0, far_pcm)  # from well before, on past the end
+    room.say_at(at, words)
+    room.replies = [b"", patient("yes", tmp_path)]  # nothing more; "yes" to its check
+    end = run(room, k)
+    assert end.decision is not None and end.decision.disposition is Disposition.emergency
+    assert get_value(end.report, "coughing_blood") is Answer.yes
