@@ -306,8 +306,13 @@ class VoiceKiosk:
             answered = audio_seconds >= self.settings.carried_answer
             if hyp is not None and hyp.final and (ongoing is None or answered):
                 heard = watch.final(self._heard(self._said(hyp, recognition), recognition, dialog))
-                if ongoing is not None or not self._the_rooms(heard, recognition):
+                if ongoing is not None or not from_the_room(recognition.loudness, self.person):
                     return heard
+                # The room's talk (kiosk/nearness.py): in babble the turn opens on it, and
+                # it ended the turn before the person answered, heard as words (a red flag
+                # too: "a few fine couldn't wee water" for "did you find the shampoo you
+                # wanted") or as none (silence). Set aside, as one over the kiosk's voice
+                # is kept: what the turn heard only if the person says nothing else.
                 aside = aside or (heard if isinstance(heard, Heard) else None)
                 recognition, heard_speech = self.engine.start(grammar), False
                 continue
@@ -453,15 +458,6 @@ class VoiceKiosk:
         if not from_the_room(recognition.loudness, self.person):
             self.person.append(recognition.loudness)
         return self._with_opinion(text, recognition, dialog)
-
-    def _the_rooms(self, heard: Heard | Silence, recognition: Recognition) -> bool:
-        """Is this utterance of the listen turn the room's talk, set aside while the turn
-        goes on (kiosk/nearness.py)? In babble the turn opens on it, and it ended the turn
-        before the person answered. A red flag in it is set aside too, as one over the
-        kiosk's voice is kept (kiosk/barge_in.py): the room's grammar-decoded babble came
-        out as red flags ("a few fine couldn't wee water" for "did you find the shampoo
-        you wanted"); it goes to the dialog only if the person says nothing else."""
-        return isinstance(heard, Heard) and from_the_room(recognition.loudness, self.person)
 
     def _with_opinion(self, text: str, recognition: Recognition, dialog: Dialog) -> Heard:
         """What was heard, with the second opinion when the dialog needs one (a red

@@ -176,3 +176,29 @@ def test_the_rooms_talk_is_what_was_heard_if_nobody_else_speaks(tmp_path: Path) 
     finally:
         k.voice.close()
     assert isinstance(event, Heard) and event.text, event
+
+
+@needs_flite
+def test_a_far_noise_the_recognizer_makes_no_words_of_does_not_end_the_turn(
+    tmp_path: Path,
+) -> None:
+    """A burst of noise across the room (0.6 s, 15 dB under the patient: a trolley, a
+    door) as the turn opens, then the patient's "no". The recognizer made no words of the
+    burst, and that empty utterance ended the turn as silence: the "no" was never heard
+    (in 15 dB babble, turns heard as nothing while the patient answered)."""
+    no = _speech("no", PATIENT, tmp_path)
+    x = np.frombuffer(no, np.int16).astype(np.float64)
+    noise = np.random.default_rng(1).standard_normal(int(0.6 * 16000)) * np.sqrt(np.mean(x**2))
+    room = Room(limit=60)
+    room.say_at(0.0, gain(noise.astype(np.int16).tobytes(), -15.0) + quiet(1.2) + no)
+    k = kiosk_in(room)
+    u = Understander(CAT)
+    d = Dialog(CAT, u, TODAY)
+    d.start()
+    listen = next(a for a in d.handle(Heard("my upper back hurts")) if isinstance(a, Listen))
+    k.person = [loudness(_speech("hello", PATIENT, tmp_path))]
+    try:
+        event = k.listen(listen, d)
+    finally:
+        k.voice.close()
+    assert isinstance(event, Heard) and event.text == "no", event
