@@ -19,12 +19,12 @@ from kiosk.audio import read_wav
 from kiosk.catalogue import load
 from kiosk.dialog import Dialog
 from kiosk.endpointer import loudness
-from kiosk.events import Heard, Listen
+from kiosk.events import Event, Heard, Listen
 from kiosk.grammar import Grammars
 from kiosk.nearness import ROOM_DB, from_the_room, room_level
 from kiosk.recognizer import Hypothesis, PocketsphinxEngine, Recognition, Word, words_louder_than
 from kiosk.understanding import Understander
-from kiosk.voice import ListenSettings
+from kiosk.voice import ListenSettings, VoiceKiosk
 from tests.room import Room, gain, kiosk_in, quiet
 from tests.synth import Voice, available, say
 
@@ -108,24 +108,31 @@ def test_an_utterance_with_nothing_at_the_persons_level_is_kept_whole(tmp_path: 
     assert r.second_opinion(level) == r.second_opinion()
 
 
+def _turn(
+    heard: bytes, tmp: Path, settings: ListenSettings | None = None
+) -> tuple[Event, Dialog, VoiceKiosk]:
+    """The whole listen turn of a red-flag question, the room saying ``heard`` from the
+    moment it opens, after the patient woke the kiosk with "hello" at their level."""
+    room = Room(limit=60)
+    room.say_at(0.0, heard)
+    k = kiosk_in(room, settings=settings)
+    d = Dialog(CAT, Understander(CAT), TODAY)
+    d.start()
+    listen = next(a for a in d.handle(Heard("my upper back hurts")) if isinstance(a, Listen))
+    k.person = [loudness(_speech("hello", PATIENT, tmp))]  # as the session began
+    try:
+        return k.listen(listen, d), d, k
+    finally:
+        k.voice.close()
+
+
 @needs_flite
 def test_a_far_voice_after_the_answer_is_not_the_patients(tmp_path: Path) -> None:
     """The whole listen turn: the kiosk, having heard the patient wake it, asks a red-flag
     question; they say "no" and someone across the room is heard after it. The answer
     is "no". Before the rule this turn was heard as "no i cough", a red flag with a
     "no": a check at best, "Call 911" when the other decode carried it too."""
-    room = Room(limit=60)
-    room.say_at(0.0, answer_then(15.0, tmp_path))
-    k = kiosk_in(room)
-    u = Understander(CAT)
-    d = Dialog(CAT, u, TODAY)
-    d.start()
-    listen = next(a for a in d.handle(Heard("my upper back hurts")) if isinstance(a, Listen))
-    k.person = [loudness(_speech("hello", PATIENT, tmp_path))]  # as the session began
-    try:
-        event = k.listen(listen, d)
-    finally:
-        k.voice.close()
+    event, d, k = _turn(answer_then(15.0, tmp_path), tmp_path)
     assert isinstance(event, Heard) and event.text == "no"
     assert not d.red_flag_in(event.text) and not d.red_flag_in(event.second)
     assert np.isclose(k.person[-1], loudness(_speech("no", PATIENT, tmp_path)), atol=3.0)
@@ -142,18 +149,7 @@ def test_the_rooms_talk_before_the_answer_does_not_end_the_turn(tmp_path: Path, 
     is the rule (bench/spoken_bench.py --kiosk), and half the turns of a session were
     asked twice."""
     far = gain(_speech(words, OTHER, tmp_path), -15.0)
-    room = Room(limit=60)
-    room.say_at(0.0, far + quiet(1.2) + _speech("no", PATIENT, tmp_path))
-    k = kiosk_in(room)
-    u = Understander(CAT)
-    d = Dialog(CAT, u, TODAY)
-    d.start()
-    listen = next(a for a in d.handle(Heard("my upper back hurts")) if isinstance(a, Listen))
-    k.person = [loudness(_speech("hello", PATIENT, tmp_path))]  # as the session began
-    try:
-        event = k.listen(listen, d)
-    finally:
-        k.voice.close()
+    event, _, k = _turn(far + quiet(1.2) + _speech("no", PATIENT, tmp_path), tmp_path)
     assert isinstance(event, Heard) and event.text == "no", event
     assert len(k.person) == 2  # the room's utterance was not taken for the person's level
 
@@ -163,18 +159,7 @@ def test_the_rooms_talk_is_what_was_heard_if_nobody_else_speaks(tmp_path: Path) 
     """Nothing at the person's level in the whole turn: what the room said is what the
     turn heard (it may be the person, quieter than before), as before the rule."""
     far = gain(_speech("I coughed up blood", OTHER, tmp_path), -15.0)
-    room = Room(limit=60)
-    room.say_at(0.0, far)
-    k = kiosk_in(room, settings=ListenSettings(no_speech_timeout=4.0))
-    u = Understander(CAT)
-    d = Dialog(CAT, u, TODAY)
-    d.start()
-    listen = next(a for a in d.handle(Heard("my upper back hurts")) if isinstance(a, Listen))
-    k.person = [loudness(_speech("hello", PATIENT, tmp_path))]
-    try:
-        event = k.listen(listen, d)
-    finally:
-        k.voice.close()
+    event, _, _ = _turn(far, tmp_path, ListenSettings(no_speech_timeout=4.0))
     assert isinstance(event, Heard) and event.text, event
 
 
@@ -189,16 +174,6 @@ def test_a_far_noise_the_recognizer_makes_no_words_of_does_not_end_the_turn(
     no = _speech("no", PATIENT, tmp_path)
     x = np.frombuffer(no, np.int16).astype(np.float64)
     noise = np.random.default_rng(1).standard_normal(int(0.6 * 16000)) * np.sqrt(np.mean(x**2))
-    room = Room(limit=60)
-    room.say_at(0.0, gain(noise.astype(np.int16).tobytes(), -15.0) + quiet(1.2) + no)
-    k = kiosk_in(room)
-    u = Understander(CAT)
-    d = Dialog(CAT, u, TODAY)
-    d.start()
-    listen = next(a for a in d.handle(Heard("my upper back hurts")) if isinstance(a, Listen))
-    k.person = [loudness(_speech("hello", PATIENT, tmp_path))]
-    try:
-        event = k.listen(listen, d)
-    finally:
-        k.voice.close()
+    burst = gain(noise.astype(np.int16).tobytes(), -15.0)
+    event, _, _ = _turn(burst + quiet(1.2) + no, tmp_path)
     assert isinstance(event, Heard) and event.text == "no", event
