@@ -306,7 +306,7 @@ class VoiceKiosk:
             answered = audio_seconds >= self.settings.carried_answer
             if hyp is not None and hyp.final and (ongoing is None or answered):
                 heard = watch.final(self._heard(self._said(hyp, recognition), recognition, dialog))
-                if ongoing is not None or not from_the_room(recognition.loudness, self.person):
+                if ongoing is not None or not self._the_rooms(recognition):
                     return heard
                 # The room's talk (kiosk/nearness.py): in babble the turn opens on it, and
                 # it ended the turn before the person answered, heard as words (a red flag
@@ -388,7 +388,7 @@ class VoiceKiosk:
         kept = kept or self._lost(watch, dialog, now)
         if not now.recognition.in_speech:
             return Overheard(kept=kept)
-        if from_the_room(now.recognition.loudness, self.person):
+        if self._the_rooms(now.recognition):
             # The room's talk, going on as the kiosk falls silent, is not carried: the
             # turn listens afresh, as half-duplex, and a red flag in it so far is kept.
             room = self._over_voice(Heard(latest, spoken=True), dialog, now)
@@ -422,7 +422,7 @@ class VoiceKiosk:
         and what then goes to the dialog (kiosk/barge_in.py)."""
         if not heard.text:
             return None
-        room = from_the_room(overlap.recognition.loudness, self.person)
+        room = self._the_rooms(overlap.recognition)
         cut = over_voice(heard, dialog.red_flag_in, self._read_plainly, overlap.saying, room)
         if cut is not None and cut[0].cuts:
             log.info("cut short while speaking: %s", cut[0].value)
@@ -435,7 +435,7 @@ class VoiceKiosk:
         flagged = watch.take()
         if flagged is None:
             return None
-        room = from_the_room(overlap.recognition.loudness, self.person)
+        room = self._the_rooms(overlap.recognition)
         cut = over_voice(flagged, dialog.red_flag_in, self._read_plainly, overlap.saying, room)
         kept = (Interruption.red_flag, Interruption.named, Interruption.room)
         return cut[1] if cut is not None and cut[0] in kept else None
@@ -450,12 +450,17 @@ class VoiceKiosk:
         self.second_opinion_seconds += time.monotonic() - clock
         return second
 
+    def _the_rooms(self, recognition: Recognition) -> bool:
+        """Was this utterance far quieter than the person at the kiosk speaks: the room's
+        (kiosk/nearness.py)?"""
+        return from_the_room(recognition.loudness, self.person)
+
     def _heard(self, text: str, recognition: Recognition, dialog: Dialog) -> Heard | Silence:
         """What the listen turn heard (and, if anything, how loud the person speaks: the
         room's talk does not count)."""
         if not text:
             return Silence()
-        if not from_the_room(recognition.loudness, self.person):
+        if not self._the_rooms(recognition):
             self.person.append(recognition.loudness)
         return self._with_opinion(text, recognition, dialog)
 
