@@ -161,6 +161,12 @@ class Engine(Protocol):
         """Forget what the last person's audio taught the engine: each session starts
         from the same state, whoever came before."""
 
+    def checkpoint(self) -> Callable[[], None]:
+        """What the engine has adapted to so far, and a way back to it: the kiosk listens
+        over its own voice through the echo canceller, and what that leaves is not what
+        the microphone gives in the listen turn after. Going back closes any turn left
+        under way."""
+
 
 class EngineUnavailable(RuntimeError):
     """The engine or its model cannot be loaded; the message says how to fix it."""
@@ -229,6 +235,10 @@ class VoskEngine:
 
     def new_person(self) -> None:
         """Nothing carries over: every turn is a fresh KaldiRecognizer."""
+
+    def checkpoint(self) -> Callable[[], None]:
+        """Nothing to go back to: every turn is a fresh KaldiRecognizer."""
+        return lambda: None
 
     def _missing(self, phrase: str) -> bool:
         if phrase not in self._known:
@@ -395,6 +405,19 @@ class PocketsphinxEngine:
         self.decoder.set_cmn(self._cmn[self.decoder])
         self.free.reinit()
         self._add_words(self._learned)
+
+    def checkpoint(self) -> Callable[[], None]:
+        """pocketsphinx's running cepstral mean is what it adapts to the room (both
+        decoders). Left adapted to the canceller's output over the kiosk's voice, it
+        misheard the "no" said after (tests/test_barge_in.py)."""
+        means = {d: d.get_cmn(False) for d in (self.decoder, self.free)}
+
+        def back() -> None:
+            self._close_active()
+            for decoder, mean in means.items():
+                decoder.set_cmn(mean)
+
+        return back
 
     def start(self, phrases: tuple[str, ...] | None) -> PocketsphinxRecognition:
         self._close_active()

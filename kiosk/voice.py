@@ -93,6 +93,9 @@ class Overlap:
 
     recognition: Recognition
     saying: tuple[str, ...]
+    back: Callable[[], None]
+    """Back to what the recognizer had adapted to before the kiosk began to speak
+    (``Engine.checkpoint``), once nothing heard over its voice goes on into a turn."""
 
 
 @dataclass(frozen=True)
@@ -353,10 +356,28 @@ class VoiceKiosk:
         going on when the kiosk fell silent, for the listen turn to carry on. What is heard is
         recognized as an answer to ``upcoming``, the turn the kiosk is asking about."""
         assert self.duplex is not None and self.canceller is not None
+        back = over.ongoing.back if over.ongoing else self.engine.checkpoint()
+        heard = self._hear_over(text, clip, upcoming, dialog, over, back)
+        if heard.ongoing is None:
+            # What the recognizer adapted to over the kiosk's voice (what the canceller
+            # left) is not what the listen turn meets: the raw microphone. Kept, the
+            # "no" said after a question was misheard five times as often.
+            back()
+        return heard
+
+    def _hear_over(
+        self,
+        text: str,
+        clip: Clip,
+        upcoming: Listen,
+        dialog: Dialog,
+        over: Overheard,
+        back: Callable[[], None],
+    ) -> Overheard:
         grammar = self.grammars.for_turn(upcoming.turn, upcoming.kind, self.engine.free_recognition)
         ongoing, kept = over.ongoing, over.kept
         said = (*(ongoing.saying if ongoing else ()), text)
-        now = Overlap(ongoing.recognition if ongoing else self.engine.start(grammar), said)
+        now = Overlap(ongoing.recognition if ongoing else self.engine.start(grammar), said, back)
         watch = _RedFlagWatch(self, dialog)
         audio_seconds = 0.0
         latest = ""  # the utterance under way, so far
@@ -376,7 +397,7 @@ class VoiceKiosk:
                         return Overheard(cut=cut[1])
                     lost = self._lost(watch, dialog, now)
                     kept = cut[1] if cut is not None else lost or kept
-                    now, latest = Overlap(self.engine.start(grammar), (text,)), ""
+                    now, latest = Overlap(self.engine.start(grammar), (text,), back), ""
                 elif hyp is not None:
                     said = latest = self._said(hyp, now.recognition)
                     early = watch.early(said, audio_seconds, now.recognition)
