@@ -356,6 +356,20 @@ def test_an_answer_begun_over_the_question_and_going_on_is_the_answer(tmp_path: 
     assert Location.upper_back in end.report.pain.locations
 
 
+def up_to_the_breathing_question(k: VoiceKiosk) -> tuple[Dialog, Say, Listen]:
+    """A session told "my upper back hurts", its sentences said up to the question about
+    breathing: that question, and the listen turn after it, are the test's."""
+    d = Dialog(CAT, k.understander, TODAY)
+    d.start()
+    actions = d.handle(Heard("my upper back hurts"))
+    question = next(a for a in actions if isinstance(a, Say) and "breathing" in a.text)
+    listen = next(a for a in actions[actions.index(question) :] if isinstance(a, Listen))
+    for a in actions[: actions.index(question)]:
+        if isinstance(a, Say):
+            k.say(a)
+    return d, question, listen
+
+
 @pytest.mark.parametrize("reply_delay", [0.3, 0.6])
 def test_the_rooms_talk_going_on_as_the_kiosk_falls_silent_does_not_take_the_answer(
     tmp_path: Path, reply_delay: float
@@ -373,14 +387,7 @@ def test_the_rooms_talk_going_on_as_the_kiosk_falls_silent_does_not_take_the_ans
     room = Room(echo=ECHO, limit=200)
     k = kiosk(room)
     k.person = [loudness(hello)]
-    d = Dialog(CAT, k.understander, TODAY)
-    d.start()
-    actions = d.handle(Heard("my upper back hurts"))
-    question = next(a for a in actions if isinstance(a, Say) and "breathing" in a.text)
-    listen = next(a for a in actions[actions.index(question) :] if isinstance(a, Listen))
-    before = [a for a in actions[: actions.index(question)] if isinstance(a, Say)]
-    for a in before:
-        k.say(a)
+    d, question, listen = up_to_the_breathing_question(k)
     length = k.voice.render(question.text).seconds
     end = room.now + length + room.margin
     room.say_at(end - seconds(far_pcm) + 0.8, far_pcm)  # on 0.8 s past the question
@@ -439,14 +446,7 @@ def test_a_sentence_said_over_the_rooms_talk_leaves_the_recognizer_as_it_was(
     room = Room(echo=ECHO, limit=120)
     k = kiosk(room)
     k.person = [loudness(hello)]
-    d = Dialog(CAT, k.understander, TODAY)
-    d.start()
-    actions = d.handle(Heard("my upper back hurts"))
-    question = next(a for a in actions if isinstance(a, Say) and "breathing" in a.text)
-    listen = next(a for a in actions[actions.index(question) :] if isinstance(a, Listen))
-    for a in actions[: actions.index(question)]:
-        if isinstance(a, Say):
-            k.say(a)
+    d, question, listen = up_to_the_breathing_question(k)
     engine = k.engine
     assert isinstance(engine, PocketsphinxEngine)
     means = (engine.decoder.get_cmn(False), engine.free.get_cmn(False))
