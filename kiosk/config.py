@@ -60,11 +60,10 @@ class KioskConfig(BaseSettings):
         40.0, ge=10.0, le=600.0, description="seconds of silence after which the session ends"
     )
     barge_in: bool = Field(
-        False,
+        True,
         description="listen while speaking, through the echo canceller, for red flags "
-        "and stop/repeat/slower; off by default: in a pharmacy's babble the room heard "
-        "over the kiosk's voice cut it short as red flags (README, 'The whole kiosk in "
-        "a noisy pharmacy')",
+        "and stop/repeat/slower (README, 'Barge-in'); false: half-duplex, what is said "
+        "over the kiosk's voice is not heard",
     )
     language: str = Field("en", pattern=r"^[a-z]{2}(-[a-z]{2})?$", description="prompt catalogue")
     state_dir: Path = Field(Path("/var/lib/kiosk"), description="where the outcome log lives")

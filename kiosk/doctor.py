@@ -108,9 +108,7 @@ def _barge_in(cfg: config_file.KioskConfig) -> str:
     loads and the devices play and record in one stream (a short silence)."""
     half = "half-duplex, speech over the kiosk's voice is not heard"
     if not cfg.barge_in:
-        if "barge_in" in cfg.model_fields_set:
-            return f"{half} (barge_in = false in the config)"
-        return f"{half} (off by default; barge_in = true turns it on)"
+        return f"{half} (barge_in = false in the config)"
     why = echo_canceller.availability()
     if why:
         return f"{half}: {why}"
