@@ -360,8 +360,8 @@ class VoiceKiosk:
         heard = self._hear_over(text, clip, upcoming, dialog, over, back)
         if heard.ongoing is None:
             # What the recognizer adapted to over the kiosk's voice (what the canceller
-            # left) is not what the listen turn meets: the raw microphone. Kept, the
-            # "no" said after a question was misheard five times as often.
+            # left) is not what the listen turn meets: the raw microphone. Kept, held-out
+            # awb's "no" after a question was heard as "no" half as often (README).
             back()
         return heard
 
