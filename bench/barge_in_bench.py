@@ -5,6 +5,8 @@
     .venv/bin/python bench/barge_in_bench.py over-voice --voices held-out --noise 15
     .venv/bin/python bench/barge_in_bench.py over-voice --voices held-out --voice 1 --echo off
     .venv/bin/python bench/barge_in_bench.py echo --sessions 200
+    .venv/bin/python bench/barge_in_bench.py over-voice --voices held-out \
+        --engine vosk --vosk-model models/vosk-model-small-en-us-0.15    # on the Pi
 
 ``over-voice``: a red flag said over the kiosk's own voice (the greeting, the open
 question, a question mid-session, the read-back; 20 % and 60 % into the sentence), the
@@ -41,7 +43,7 @@ import platform
 import statistics
 import sys
 import time
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -58,7 +60,7 @@ from kiosk.catalogue import load  # noqa: E402
 from kiosk.dialog import Dialog  # noqa: E402
 from kiosk.endpointer import loudness  # noqa: E402
 from kiosk.events import Action, Event, Finish, Heard, Listen, Say  # noqa: E402
-from kiosk.recognizer import SAMPLE_RATE, PocketsphinxEngine  # noqa: E402
+from kiosk.recognizer import SAMPLE_RATE, Engine, load_engine  # noqa: E402
 from kiosk.rules import Disposition  # noqa: E402
 from kiosk.understanding import Understander  # noqa: E402
 from kiosk.voice import ListenSettings, VoiceKiosk  # noqa: E402
@@ -241,8 +243,14 @@ class Case:
 
 
 def over_voice(
-    voices: list[Voice], phrases: list[str], noise: str | None, folder: Path, echo: Echo = ECHO
+    voices: list[Voice],
+    phrases: list[str],
+    noise: str | None,
+    folder: Path,
+    echo: Echo = ECHO,
+    engine: Callable[[], Engine] = lambda: load_engine("pocketsphinx", None),
 ) -> dict:
+    """``engine`` makes the recognizer for each voice (a fresh one, as after a restart)."""
     c = load()
     u = Understander(c)
     cases: list[Case] = []
@@ -252,9 +260,8 @@ def over_voice(
         if noise is not None:
             room.noise = Noise(noise, folder)
             room.noise_level = SPEECH_RMS / 10 ** (15 / 20)
-        engine = PocketsphinxEngine()
         kiosk = kiosk_in(
-            room, engine, barge_in=True, settings=ListenSettings(no_speech_timeout=4.0)
+            room, engine(), barge_in=True, settings=ListenSettings(no_speech_timeout=4.0)
         )
         settle(kiosk, room)
         _time_speech(kiosk, room, speaking)
@@ -412,7 +419,12 @@ def _named_rule_counter(named: list[str]) -> None:
     voice_module.over_voice = counting  # type: ignore[assignment]
 
 
-def echo_sessions(sessions: int, per_room: int, seed: int) -> dict:
+def echo_sessions(
+    sessions: int,
+    per_room: int,
+    seed: int,
+    engine: Callable[[], Engine] = lambda: load_engine("pocketsphinx", None),
+) -> dict:
     rng = np.random.default_rng(seed)
     named: list[str] = []
     _named_rule_counter(named)
@@ -429,7 +441,7 @@ def echo_sessions(sessions: int, per_room: int, seed: int) -> dict:
             seed=int(rng.integers(1 << 30)),
         )
         room = Room(echo=echo, limit=1e9)
-        kiosk = kiosk_in(room, barge_in=True)
+        kiosk = kiosk_in(room, engine(), barge_in=True)
         _time_speech(kiosk, room, speaking)
         say, listen = kiosk.say, kiosk.listen
 
@@ -470,15 +482,22 @@ def echo_sessions(sessions: int, per_room: int, seed: int) -> dict:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    recognizer = argparse.ArgumentParser(add_help=False)
+    recognizer.add_argument(
+        "--engine", choices=["pocketsphinx", "vosk", "auto"], default="pocketsphinx"
+    )
+    recognizer.add_argument(
+        "--vosk-model", type=Path, help="e.g. models/vosk-model-small-en-us-0.15"
+    )
     sub = p.add_subparsers(dest="what", required=True)
-    o = sub.add_parser("over-voice")
+    o = sub.add_parser("over-voice", parents=[recognizer])
     o.add_argument("--voices", choices=["tune", "held-out"], default="held-out")
     o.add_argument("--noise", choices=["clean", "15"], default="clean")
     o.add_argument("--limit", type=int, default=0, help="only this many phrases")
     o.add_argument("--voice", type=int, help="only this one of the set's voices (index)")
     o.add_argument("--echo", choices=["on", "off"], default="on")
     o.add_argument("--json", type=Path)
-    e = sub.add_parser("echo")
+    e = sub.add_parser("echo", parents=[recognizer])
     e.add_argument("--sessions", type=int, default=200)
     e.add_argument("--per-room", type=int, default=10)
     e.add_argument("--seed", type=int, default=0)
@@ -486,6 +505,14 @@ def main() -> None:
     a = p.parse_args()
     folder = Path(os.environ.get("KIOSK_BENCH_AUDIO", "/tmp/kiosk-bench-audio"))
     folder.mkdir(parents=True, exist_ok=True)
+
+    used: set[str] = set()  # what "auto" chose, for the record
+
+    def engine() -> Engine:
+        made = load_engine(a.engine, a.vosk_model)
+        used.add(made.name)
+        return made
+
     if a.what == "over-voice":
         held = a.voices == "held-out"
         voices = HELD_OUT_VOICES if held else TUNE_VOICES
@@ -494,7 +521,7 @@ def main() -> None:
         if a.voice is not None:
             voices = [voices[a.voice]]
         echo = ECHO if a.echo == "on" else NO_ECHO
-        r = over_voice(voices, phrases[: a.limit or None], noise, folder, echo)
+        r = over_voice(voices, phrases[: a.limit or None], noise, folder, echo, engine)
         print(
             f"{a.voices} voices and phrases, {a.noise}: heard {r['heard']}/{r['cases']} "
             f"({r['at_once']} at once), cut short {r['cut_short']}, by moment {r['by_moment']}; "
@@ -504,7 +531,7 @@ def main() -> None:
             f"speaking RTF {r['speaking_rtf']} ({r['machine']})"
         )
     else:
-        r = echo_sessions(a.sessions, a.per_room, a.seed)
+        r = echo_sessions(a.sessions, a.per_room, a.seed, engine)
         print(
             f"{r['sessions']} sessions with echo and nobody there ({r['room_hours']} h of "
             f"room time, {r['wall_seconds']:.0f} s): {r['heard_from_itself']} things heard "
@@ -512,6 +539,8 @@ def main() -> None:
             f"signs it was naming: {r['let_go_as_named_signs']}); canceller + recognizer "
             f"while speaking RTF {r['speaking_rtf']} ({r['machine']})"
         )
+    r["engine"] = ", ".join(sorted(used))
+    print(f"recognizer: {r['engine']}")
     if a.json:
         a.json.write_text(json.dumps(r, indent=1, default=str))
 
